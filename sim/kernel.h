@@ -1,0 +1,51 @@
+/* kernel.h -- the all-pairs interaction: right-hand side, analytic Jacobian-vector product and
+ * the log-domain energy (spec sphere_dynamics.md §2.5, §2.6, §3).
+ *
+ * Cost O(n^2 d H) per call. The n x n attention matrix is never formed: each row i computes its
+ * logits, the exponentials and the weighted sum of values in one pass (fused), or, for large d,
+ * per block of rows with BLAS-3 (kernel chooses). All scratch is in a workspace allocated once per
+ * run (spx_kernel_create); nothing is allocated in the right-hand side. Rows are independent and
+ * every sum has a fixed order, so the result does not depend on the number of OpenMP threads.
+ */
+#ifndef SPX_KERNEL_H
+#define SPX_KERNEL_H
+
+#include "model.h"
+
+typedef struct spx_kernel spx_kernel;
+
+/* Counters of a kernel, for summary.tsv. */
+typedef struct {
+  long rhs_evals;  /* calls of spx_kernel_rhs */
+  long jv_evals;   /* calls of spx_kernel_jv */
+} spx_kernel_stats;
+
+/* Allocate the workspace for model m (which must outlive the kernel). */
+int spx_kernel_create(const spx_model *m, spx_kernel **out);
+void spx_kernel_free(spx_kernel *k);
+
+/* f = dx/dt at state x (length n d). Returns 0, or SPX_ENONFINITE if a non-finite value was
+ * produced (the caller reports where: see spx_kernel_last_nonfinite). */
+int spx_kernel_rhs(spx_kernel *k, const double *x, double *f);
+
+/* Jv = J(x) v, the exact derivative of spx_kernel_rhs at x in direction v (spec §2.5, extended
+ * to the norm-aware projection). Same cost as one RHS. */
+int spx_kernel_jv(spx_kernel *k, const double *x, const double *v, double *Jv);
+
+/* log E_beta(x) with E_beta = (1/(2 beta)) sum_h sum_{i,j allowed} exp(beta <u_i, A_h u_j>) on the
+ * renormalized rows u (spec §3 monitoring recipe; log domain so that it never overflows).
+ * For beta = 0 returns log of the limit energy (1/2) sum <u_i, A u_j> shifted by... see
+ * spx_kernel_energy0. Only meaningful when every A_h is symmetric. */
+double spx_kernel_log_energy(spx_kernel *k, const double *x);
+
+/* Dissipation sum_i Z_i |f_i|^2 (SA) or n sum_i |f_i|^2 (USA) at x, with f = RHS(x): the
+ * predicted dE/dt of the gradient flow (spec §3). Uses the RHS internally. */
+double spx_kernel_dissipation(spx_kernel *k, const double *x);
+
+/* Particle and quantity of the last non-finite value found (for error messages). */
+void spx_kernel_last_nonfinite(const spx_kernel *k, int *particle, const char **quantity);
+
+spx_kernel_stats spx_kernel_get_stats(const spx_kernel *k);
+void spx_kernel_reset_stats(spx_kernel *k);
+
+#endif
