@@ -283,6 +283,99 @@ static int check_structure(const spx_config *c)
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* libconfig 1.5 reduces an integer literal without the L suffix modulo 2^32 silently (n =
+ * 4294967312 reads as 16). Scan the text first and refuse such literals with their line.       */
+
+static int check_int_literals(const char *text, const char *origin, int is_set)
+{
+  int line = 1;
+  for (const char *p = text; *p; p++) {
+    if (*p == '\n') { line++; continue; }
+    if (*p == '"') { /* string */
+      for (p++; *p && *p != '"'; p++) {
+        if (*p == '\\' && p[1]) p++;
+        else if (*p == '\n') line++;
+      }
+      if (!*p) break;
+      continue;
+    }
+    if (*p == '#' || (*p == '/' && p[1] == '/')) { /* comment to the end of the line */
+      while (p[1] && p[1] != '\n') p++;
+      continue;
+    }
+    if (*p == '/' && p[1] == '*') {
+      for (p += 2; *p && !(*p == '*' && p[1] == '/'); p++)
+        if (*p == '\n') line++;
+      if (!*p) break;
+      p++;
+      continue;
+    }
+    if (isdigit((unsigned char)*p) && (p == text || !(isalnum((unsigned char)p[-1]) ||
+                                                     p[-1] == '_' || p[-1] == '.'))) {
+      const char *q = p;
+      if (q[0] == '0' && (q[1] == 'x' || q[1] == 'X')) { /* hex: leave to libconfig */
+        for (q += 2; isxdigit((unsigned char)*q); q++) {}
+        p = q - 1;
+        continue;
+      }
+      while (isdigit((unsigned char)*q)) q++;
+      int is_float = (*q == '.' || *q == 'e' || *q == 'E');
+      int is_long = (*q == 'L');
+      if (!is_float && !is_long && (q - p > 10 || strtod(p, NULL) > 2147483647.0)) {
+        if (is_set)
+          spx_error("--set %s: the integer %.*s does not fit in 32 bits and libconfig would wrap it "
+                    "silently; write %.*sL (64-bit) or %.*s.0", origin, (int)(q - p), p,
+                    (int)(q - p), p, (int)(q - p), p);
+        else
+          spx_error("%s:%d: the integer %.*s does not fit in 32 bits and libconfig would wrap it "
+                    "silently; write %.*sL (64-bit) or %.*s.0", origin, line, (int)(q - p), p,
+                    (int)(q - p), p, (int)(q - p), p);
+        return SPX_EINVAL;
+      }
+      while (isalnum((unsigned char)*q) || *q == '.') q++; /* rest of the token */
+      p = q - 1;
+    }
+  }
+  return SPX_OK;
+}
+
+/* Read the whole file (configs are small) for check_int_literals. */
+static int scan_file(const char *path)
+{
+  FILE *f = fopen(path, "rb");
+  if (!f) return SPX_OK; /* libconfig reports the error */
+  size_t cap = 1 << 16, len = 0;
+  char *buf = malloc(cap);
+  int status = SPX_OK;
+  if (!buf) { fclose(f); return SPX_ENOMEM; }
+  size_t got;
+  while ((got = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+    len += got;
+    if (len + 1 >= cap) {
+      if (cap > (64u << 20)) {
+        spx_error("%s: larger than 64 MiB; this is not a config file", path);
+        status = SPX_EINVAL;
+        goto cleanup;
+      }
+      char *nb = realloc(buf, cap *= 2);
+      if (!nb) { status = SPX_ENOMEM; goto cleanup; }
+      buf = nb;
+    }
+  }
+  buf[len] = '\0';
+  if (memchr(buf, '\0', len)) {
+    spx_error("%s: contains NUL bytes; this is not a config file (libconfig text expected)", path);
+    status = SPX_EINVAL;
+    goto cleanup;
+  }
+  status = check_int_literals(buf, path, 0);
+cleanup:
+  free(buf);
+  fclose(f);
+  return status;
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* Tree editing: --set overrides and defaults                                                   */
 
 /* Deep copy of the value of src into the new setting dst (same type). */
@@ -345,6 +438,7 @@ static int apply_set(spx_config *c, const char *text, char *hook)
               dot && allowed[0] ? allowed : "");
     return SPX_EINVAL;
   }
+  if (hook && check_int_literals(eq + 1, text, 1) != SPX_OK) return SPX_EINVAL;
   config_t tmp;
   config_init(&tmp);
   config_set_options(&tmp, config_get_options(&tmp) | CONFIG_OPTION_AUTOCONVERT);
@@ -529,7 +623,7 @@ static int read_matrix(spx_config *c, config_setting_t *parent, const char *name
   config_setting_t *s = config_setting_get_member(parent, name);
   int t = config_setting_type(s), status = SPX_OK;
   const char *kind = NULL;
-  unsigned long seed = default_seed;
+  unsigned long seed = default_seed & 0xffffffffUL; /* derived seeds wrap, as GSL's would */
   double scale = 1.0, *diag = NULL;
   gsl_rng *rng = NULL;
 
@@ -758,7 +852,13 @@ static int build_model(spx_config *c, int n, int d)
     goto cleanup;
   }
   SPX_TRY(get_str(c, "model.usa_time", &str));
-  SPX_TRY(spx_model_finalize(m, strcmp(str, "rescaled") == 0));
+  status = spx_model_finalize(m, strcmp(str, "rescaled") == 0);
+  if (status == SPX_EINVAL) {
+    status = bad(c, config_lookup(&c->cfg, "model.beta"), "model.beta",
+                 "with model.normalization = \"usa\" (see the message above)");
+    goto cleanup;
+  }
+  if (status) goto cleanup;
   c->p.model = m;
   return SPX_OK;
 cleanup:
@@ -831,6 +931,10 @@ static int extract(spx_config *c)
   p->solver.max_steps = (long)v;
   SPX_TRY(get_int(c, "solver.max_order", &v));
   p->solver.max_order = (int)v;
+  if (v > 5 && strncmp(p->method, "bdf", 3) == 0)
+    return bad(c, config_lookup(&c->cfg, "solver.max_order"), "solver.max_order",
+               "%lld is above 5, the highest order of BDF (method \"%s\"); allowed: 0..5 (Adams: "
+               "0..12)", v, p->method);
   SPX_TRY(get_num(c, "solver.h0", &p->solver.h0));
 
   /* output */
@@ -896,6 +1000,7 @@ int spx_config_load(const char *path, const char *const *sets, int nsets, spx_co
     status = SPX_EINVAL;
     goto cleanup;
   }
+  SPX_TRY(scan_file(path));
   if (!config_read_file(&c->cfg, path)) {
     if (config_error_type(&c->cfg) == CONFIG_ERR_FILE_IO)
       spx_error("%s: cannot read the config", path);

@@ -442,8 +442,9 @@ int spx_gap_perturb_study(spx_gap_ws *w, const double *H, const double *evecs, c
   memset(st, 0, sizeof *st);
   double *A = malloc(sizeof(double) * n * n);
   if (!A) return SPX_ENOMEM;
-  if (!(g->delta > 0.0) || g->count < 1) {
-    spx_error("gap perturbation study: needs a gap (Delta > 0) and dim E_- >= 1");
+  if (!(g->delta > 0.0) || g->count < 1 || !rng || ntrials < 0) {
+    spx_error("gap perturbation study: needs a gap (Delta > 0), dim E_- >= 1, a random "
+              "generator and ntrials >= 0");
     status = SPX_EINVAL;
     goto cleanup;
   }

@@ -46,6 +46,8 @@ struct spx_kernel {
   double *logz;   /* H x n: log of the row normalizer sum_j exp(L_ij) (unshifted) */
   double *F;      /* n x d: the summed drive F_i */
   int *bad;       /* n: row flags for non-finite values */
+  double *fbuf;   /* n x d: scratch RHS for spx_kernel_dissipation */
+  int par;        /* 1: enough work per call to run the rows in parallel */
   int bad_particle;
   const char *bad_quantity;
   spx_kernel_stats stats;
@@ -73,10 +75,14 @@ int spx_kernel_create(const spx_model *m, spx_kernel **out)
   k->logz = malloc(sizeof(double) * H * n);
   k->F = malloc(sizeof(double) * n * d);
   k->bad = malloc(sizeof(int) * n);
+  k->fbuf = malloc(sizeof(double) * n * d);
+  /* Below ~2e5 pair-operations per call, waking a thread team costs more than it saves (and
+   * spin-waiting threads slow small runs badly on a loaded machine). */
+  k->par = (double)n * n * d * H >= 2e5;
   k->bad_particle = -1;
   k->bad_quantity = "";
   if (!k->u || !k->us || !k->unorm || !k->q || !k->qn || !k->ys || !k->rs || !k->dus || !k->du ||
-      !k->vdus || !k->logz || !k->F || !k->bad) {
+      !k->vdus || !k->logz || !k->F || !k->bad || !k->fbuf) {
     spx_kernel_free(k);
     return SPX_ENOMEM;
   }
@@ -100,6 +106,7 @@ void spx_kernel_free(spx_kernel *k)
   free(k->logz);
   free(k->F);
   free(k->bad);
+  free(k->fbuf);
   free(k);
 }
 
@@ -124,14 +131,15 @@ static int report_bad(spx_kernel *k, const char *quantity)
   return SPX_OK;
 }
 
-/* Normalize the rows and precompute q = A^T u, |q|, y = V u (and r = A u when need_r).
- * Returns SPX_ENONFINITE when x has a non-finite or zero row. */
-static int prepare(spx_kernel *k, const double *x, int need_r)
+/* Normalize the rows (when norm-aware, or always when `unit`) and precompute q = A^T u, |q|,
+ * y = V u (and r = A u when need_r). Returns SPX_ENONFINITE when x has a non-finite or zero row. */
+static int prepare(spx_kernel *k, const double *x, int need_r, int unit)
 {
   const spx_model *m = k->m;
   const int n = k->n, d = k->d, H = k->H;
+  const int normalize = m->norm_aware || unit;
   double umax = 0.0;
-#pragma omp parallel for schedule(static) reduction(max : umax)
+#pragma omp parallel for schedule(static) reduction(max : umax) if (k->par)
   for (int i = 0; i < n; i++) {
     const double *xi = x + (long)i * d;
     double s = 0.0;
@@ -139,13 +147,13 @@ static int prepare(spx_kernel *k, const double *x, int need_r)
     double nrm = sqrt(s);
     k->bad[i] = !(isfinite(nrm) && nrm > 0.0);
     k->unorm[i] = nrm;
-    double sc = (m->norm_aware && nrm > 0.0) ? 1.0 / nrm : 1.0;
+    double sc = (normalize && nrm > 0.0) ? 1.0 / nrm : 1.0;
     for (int a = 0; a < d; a++) {
       double ua = xi[a] * sc;
       k->u[(long)i * d + a] = ua;
       k->us[(long)a * n + i] = ua;
     }
-    double un = m->norm_aware ? 1.0 : nrm;
+    double un = normalize ? 1.0 : nrm;
     if (un > umax) umax = un;
     for (int h = 0; h < H; h++) {
       const double *A = m->heads[h].A, *V = m->heads[h].V;
@@ -266,9 +274,9 @@ int spx_kernel_rhs(spx_kernel *k, const double *x, double *f)
 {
   const int n = k->n, d = k->d;
   k->stats.rhs_evals++;
-  int status = prepare(k, x, 0);
+  int status = prepare(k, x, 0, 0);
   if (status != SPX_OK) return status;
-#pragma omp parallel
+#pragma omp parallel if (k->par)
   {
     double s[d > 0 ? d : 1];
 #pragma omp for schedule(static)
@@ -295,11 +303,11 @@ int spx_kernel_jv(spx_kernel *k, const double *x, const double *v, double *Jv)
   const int n = k->n, d = k->d, H = k->H;
   const double beta = m->beta;
   k->stats.jv_evals++;
-  int status = prepare(k, x, 1);
+  int status = prepare(k, x, 1, 0);
   if (status != SPX_OK) return status;
 
   /* du_j and V_h du_j. */
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (k->par)
   for (int j = 0; j < n; j++) {
     const double *uj = k->u + (long)j * d, *vj = v + (long)j * d;
     double *duj = k->du + (long)j * d;
@@ -321,7 +329,7 @@ int spx_kernel_jv(spx_kernel *k, const double *x, const double *v, double *Jv)
     }
   }
 
-#pragma omp parallel
+#pragma omp parallel if (k->par)
   {
     double s[d], b[d], c[d], F[d], dF[d];
 #pragma omp for schedule(static)
@@ -387,8 +395,8 @@ double spx_kernel_log_energy(spx_kernel *k, const double *x)
   const spx_model *m = k->m;
   const int n = k->n, d = k->d, H = k->H;
   if (!(m->beta > 0.0)) return NAN;
-  if (prepare(k, x, 0) != SPX_OK) return NAN;
-#pragma omp parallel
+  if (prepare(k, x, 0, 1) != SPX_OK) return NAN; /* always on renormalized rows (spec §3) */
+#pragma omp parallel if (k->par)
   {
     double s[d];
 #pragma omp for schedule(static)
@@ -413,19 +421,16 @@ double spx_kernel_dissipation(spx_kernel *k, const double *x)
 {
   const spx_model *m = k->m;
   const int n = k->n, d = k->d;
-  double *f = malloc(sizeof(double) * n * d);
-  if (!f) return NAN;
-  double acc = NAN;
-  if (spx_kernel_rhs(k, x, f) == SPX_OK) {
-    acc = 0.0;
-    for (int i = 0; i < n; i++) {
-      double f2 = 0.0;
-      for (int a = 0; a < d; a++) f2 += f[(long)i * d + a] * f[(long)i * d + a];
-      /* SA: metric weight Z_i (one head: logz holds log Z_i); USA: n (spec §3). */
-      double w = (m->norm == SPX_NORM_SA) ? exp(k->logz[i]) : (double)n;
-      acc += w * f2;
-    }
+  double *f = k->fbuf;
+  if (spx_kernel_rhs(k, x, f) != SPX_OK) return NAN;
+  double acc = 0.0;
+  for (int i = 0; i < n; i++) {
+    double f2 = 0.0;
+    for (int a = 0; a < d; a++) f2 += f[(long)i * d + a] * f[(long)i * d + a];
+    /* SA: metric weight Z_i (one head: logz holds log Z_i); USA: n (spec §3). In the rescaled
+     * USA clock tau = e^{shift} t the RHS is e^{-shift} dx/dt, so dE/dtau = e^{shift} n |f|^2. */
+    double w = (m->norm == SPX_NORM_SA) ? exp(k->logz[i]) : (double)n * exp(m->usa_shift);
+    acc += w * f2;
   }
-  free(f);
   return acc;
 }

@@ -34,12 +34,12 @@ int spx_kernel_jv(spx_kernel *k, const double *x, const double *v, double *Jv);
 
 /* log E_beta(x) with E_beta = (1/(2 beta)) sum_h sum_{i,j allowed} exp(beta <u_i, A_h u_j>) on the
  * renormalized rows u (spec §3 monitoring recipe; log domain so that it never overflows).
- * For beta = 0 returns log of the limit energy (1/2) sum <u_i, A u_j> shifted by... see
- * spx_kernel_energy0. Only meaningful when every A_h is symmetric. */
+ * NaN for beta = 0, where E_beta is not defined. Only meaningful when every A_h is symmetric. */
 double spx_kernel_log_energy(spx_kernel *k, const double *x);
 
 /* Dissipation sum_i Z_i |f_i|^2 (SA) or n sum_i |f_i|^2 (USA) at x, with f = RHS(x): the
- * predicted dE/dt of the gradient flow (spec §3). Uses the RHS internally. */
+ * predicted dE/dt of the gradient flow (spec §3), in the model's clock (USA rescaled time:
+ * dE/dtau). Uses the RHS internally (kernel scratch, no allocation). */
 double spx_kernel_dissipation(spx_kernel *k, const double *x);
 
 /* Particle and quantity of the last non-finite value found (for error messages). */

@@ -208,7 +208,6 @@ int spx_run(const spx_config *cfg, const spx_run_options *opt)
   if (!x0 || !x || !y || !f || !t99) { status = SPX_ENOMEM; goto cleanup; }
   for (int k = 0; k < d; k++) t99[k] = NAN;
   SPX_TRY(spx_init_fill(&p->init, m, x0));
-  SPX_TRY(spx_out_prepare_dir(dir, opt->force));
 
   /* Observables see the integration frame: in eigen-coordinates the basis there is I. */
   view = *m;
@@ -220,6 +219,8 @@ int spx_run(const spx_config *cfg, const spx_run_options *opt)
   }
   SPX_TRY(spx_sim_create(m, p->method, &p->solver, 0.0, x0, &sim));
   SPX_TRY(spx_obs_create(&view, &p->classify, &obs));
+  /* Only now, with every input checked, is the output folder created. */
+  SPX_TRY(spx_out_prepare_dir(dir, opt->force));
   spx_obs_set_reference(obs, spx_sim_state(sim));
 
   {

@@ -24,13 +24,15 @@ struct spx_sim {
 static int sim_rhs(double t, const double *y, double *ydot, void *user)
 {
   spx_sim *s = user;
-  return spx_kernel_rhs(s->k, y, ydot) == SPX_OK ? 0 : -1;
+  int st = spx_kernel_rhs(s->k, y, ydot);
+  return st == SPX_OK ? 0 : -st; /* -SPX_ENONFINITE tells the back end why it failed */
 }
 
 static int sim_jv(double t, const double *y, const double *v, double *Jv, void *user)
 {
   spx_sim *s = user;
-  return spx_kernel_jv(s->k, y, v, Jv) == SPX_OK ? 0 : -1;
+  int st = spx_kernel_jv(s->k, y, v, Jv);
+  return st == SPX_OK ? 0 : -st;
 }
 
 void spx_model_x_to_y(const spx_model *m, const double *x, double *y)
@@ -99,11 +101,11 @@ int spx_sim_advance(spx_sim *s, double t)
   double reached = s->t;
   int status = s->solver.type->advance(s->solver.state, t, s->y, &reached);
   s->t = reached;
-  if (status == SPX_ENONFINITE || (status != SPX_OK && s->k)) {
+  if (status == SPX_ENONFINITE) {
     int particle;
     const char *what;
     spx_kernel_last_nonfinite(s->k, &particle, &what);
-    if (status == SPX_ENONFINITE && particle >= 0)
+    if (particle >= 0)
       spx_error("non-finite value in the %s at particle %d (0-based), t = %.9g; the last finite "
                 "state is kept", what, particle, reached);
   }

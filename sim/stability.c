@@ -899,9 +899,10 @@ static int row_numeric(const spx_model *proto, const spx_stability_table_opts *o
   row->max_fd = res.fd.max_re;
   row->max_abs_im = fmax(res.an.max_abs_im, res.fd.max_abs_im);
   row->err_an = row->err_fd = 0.0;
-  for (int i = 0; i < dim; i++) {
-    row->err_an = fmax(row->err_an, fabs(cf[i] - res.an.re[i]));
-    row->err_fd = fmax(row->err_fd, fabs(cf[i] - res.fd.re[i]));
+  for (int i = 0; i < dim; i++) { /* written so that a NaN difference propagates */
+    double ea = fabs(cf[i] - res.an.re[i]), ef = fabs(cf[i] - res.fd.re[i]);
+    if (!(ea <= row->err_an)) row->err_an = ea;
+    if (!(ef <= row->err_fd)) row->err_fd = ef;
   }
   row->morse_an = res.an.morse;
   row->verdict_an = res.an.verdict;

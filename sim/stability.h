@@ -141,7 +141,7 @@ double spx_puremode_log_energy(const spx_puremode *pm);
 /* Workspace of the tangent Jacobian and its eigenvalues for n particles in R^d. */
 typedef struct spx_stability_ws spx_stability_ws;
 
-/* Allocate the workspace for (n, d), dim = n(d-1) <= 4000. */
+/* Allocate the workspace for (n, d), dim = n(d-1) <= 2000 (dense eigenvalues). */
 int spx_stability_ws_create(int n, int d, spx_stability_ws **out);
 void spx_stability_ws_free(spx_stability_ws *ws);
 

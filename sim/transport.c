@@ -18,6 +18,8 @@
  *   §2.3 [D]  M = S - D, S skew, D = C C^T; Re lambda in [-lambda_max(D), -lambda_min(D)].
  *   §2.4 [D]  erank = exp(-sum p ln p), p = sigma/sum sigma; PR = (sum sigma^2)^2 / sum sigma^4.
  * [D] = the spec's DERIVED definitions: the project's own choice, not the papers' text.
+ * [ours] = not in the spec: the validity test of the window formula (ramp cuts, see
+ * spx_cheeger_window_min), the max-Z normalization of the detailed-balance residual.
  *
  * Every sum runs in a fixed order (no threads here), so results are reproducible bit for bit.
  */
@@ -459,7 +461,9 @@ int spx_transport_sweep(spx_transport *w, const double *A)
   }
   for (int i = 0; i < n; i++) w->order[i] = i;
   merge_sort(n, w->order, w->itmp, less_by_value, w->fiedler);
-  /* Degrees are those of the operator call (same A). */
+  /* Degrees again from A: a landscape call on another matrix may have overwritten w->deg. */
+  int status = degrees(n, A, w->r, w->c, w->deg);
+  if (status != SPX_OK) return status;
   landscape_core(n, A, w->deg, w->order, w->in, w->out, w->s1, w->s2, w->sweep, NULL,
                  &w->phi_sweep, &tmin);
   return SPX_OK;
@@ -932,6 +936,7 @@ double spx_cheeger_causal(int n, int t, double C)
 
 double spx_cheeger_uniform_causal(int n, int t)
 {
+  if (t < 1 || t >= n) return NAN;
   double h = 0.0; /* H_n - H_t, summed from the small terms up */
   for (int k = n; k > t; k--) h += 1.0 / k;
   return spx_cheeger_causal(n, t, t * h);
@@ -977,17 +982,28 @@ int spx_cheeger_window_min(int n, int w, double *phi_min, int *valid)
     spx_error("transport: window formula needs 1 <= w <= n and n >= 2 (n = %d, w = %d)", n, w);
     return SPX_EINVAL;
   }
-  /* With c = (w-1)/2 and u = n - c: phi(t) = c / (c + 2 min(t, u - t)) on w-1 <= t <= n-w+1.
-   * The best integer t is floor or ceil of u/2, giving 2 min(t, u - t) = u - delta where delta is
-   * the distance from u to the nearest even integer (§1.4). */
+  /* With c = (w-1)/2 and u = n - c: phi(t) = c / (c + 2 min(t, u - t)) on w-1 <= t <= n-w+1,
+   * where C(t) = c. The best integer t is floor or ceil of u/2, giving 2 min(t, u - t) = u - delta
+   * where delta is the distance from u to the nearest even integer (§1.4). */
   double c = 0.5 * (w - 1), u = n - c;
   double delta = fabs(u - 2.0 * nearbyint(0.5 * u));
   *phi_min = c / (n - delta);
-  *valid = 0;
+  /* Valid = the formula is the minimum of the whole landscape: (a) an optimal t lies in the
+   * constant-C range, and (b) no cut in the truncated ramps (t < w-1 or t > n-w+1) is lower.
+   * The spec states (a) only ("roughly n >= 5(w-1)/2"); (a) alone fails when u is odd and the
+   * tie t = w-2 sits in the left ramp (n = (5w-7)/2: e.g. (9,5), (14,7)), so (b) is checked with
+   * the exact ramp C(t). On the ramps phi > 1/5 (left: C/t > 1/2; right: phi > 1/3, our
+   * derivation), so (b) holds whenever the formula value is <= 1/5, i.e. whenever it pierces. */
+  int in_range = 0;
   for (int t = (int)floor(0.5 * u); t <= (int)ceil(0.5 * u); t++) {
     double denom = c + 2.0 * fmin(t, u - t);
     if (t >= w - 1 && t <= n - w + 1 && t >= 1 && t <= n - 1 && fabs(denom - (n - delta)) < 1e-9)
-      *valid = 1;
+      in_range = 1;
+  }
+  *valid = in_range;
+  for (int t = 1; in_range && t < n; t++) {
+    if (t >= w - 1 && t <= n - w + 1) continue;
+    if (spx_cheeger_causal(n, t, spx_cheeger_window_cross(n, w, t)) < *phi_min) *valid = 0;
   }
   return SPX_OK;
 }

@@ -129,7 +129,8 @@ int spx_transport_operator(spx_transport *w, const double *A);
 /* Normalized Laplacian spectrum, lambda_2 and the Fiedler vector (after spx_transport_operator). */
 int spx_transport_spectrum(spx_transport *w);
 
-/* Complex spectrum of T, sorted by (Re, Im) ascending (after spx_transport_operator). */
+/* Complex spectrum of T, sorted by (Re, Im) (after spx_transport_operator). For a causal A, T is
+ * triangular and often defective (repeated diagonal): its exact spectrum is diag(T). */
 int spx_transport_T_eigen(spx_transport *w, double *re, double *im);
 
 /* Prefix landscape phi(t), J(t), t = 1..n-1, in O(n^2); order[s] = particle at position s, or
@@ -164,7 +165,7 @@ int spx_transport_row_kl(int n, const double *A, spx_mask mask, int window, doub
 /* log(A_ij A_jk A_ki / (A_ik A_kj A_ji)), the affinity of the 3-cycle i -> j -> k -> i. */
 double spx_transport_cycle_affinity(int n, const double *A, int i, int j, int k);
 
-/* ---- routing / filtering (§2.2, §2.4) ------------------------------------------------------- */
+/* ---- routing / filtering (§2.2, §2.4) ------------------------------------------------------ */
 
 /* R = (M - M^T)/2, F = (M + M^T)/2; R or F may alias M; norms may be NULL. */
 void spx_routing_split(int d, const double *M, double *R, double *F, spx_routing_norms *norms);
@@ -172,7 +173,7 @@ void spx_routing_split(int d, const double *M, double *R, double *F, spx_routing
 /* ||M - M^T||_F / ||M + M^T||_F: the G of M itself (applied to T it is the G above). */
 double spx_routing_ratio(int d, const double *M);
 
-/* Effective rank of M (allocates: set-up time); singular values, descending, into sv if non-NULL. */
+/* Effective rank of M (allocates: set-up time); singular values (descending) into sv, or NULL. */
 int spx_routing_erank(int d, const double *M, spx_erank *out, double *sv);
 
 /* Complex eigenvalues of M sorted by (Re, Im) ascending (allocates: set-up time). */
@@ -215,7 +216,7 @@ int spx_attention_softmax(int n, const double *L, spx_mask mask, int window, dou
 /* phi(t) = C / min(2t + C, 2(n-t) - C) of any causal row-stochastic A with cross mass C(t). */
 double spx_cheeger_causal(int n, int t, double C);
 
-/* Uniform causal phi(n,t) = t(H_n - H_t) / min(t(2 + H_n - H_t), 2n - t(2 + H_n - H_t)). */
+/* Uniform causal phi(n,t) = t(H_n - H_t)/min(t(2 + H_n - H_t), 2n - t(2 + H_n - H_t)), 0<t<n. */
 double spx_cheeger_uniform_causal(int n, int t);
 
 /* The whole uniform causal landscape in O(n): phi[t-1], its min and first argmin (may be NULL). */
@@ -224,7 +225,8 @@ int spx_cheeger_uniform_landscape(int n, double *phi, double *phi_min, int *t_mi
 /* Cross mass C(t) = sum_{i>t, j<=t} A_ij of the width-w window (1-based t). */
 double spx_cheeger_window_cross(int n, int w, int t);
 
-/* phi_win,min = ((w-1)/2)/(n - delta); *valid = 1 iff an optimal t lies in [w-1, n-w+1]. */
+/* phi_win,min = ((w-1)/2)/(n - delta); *valid = 1 iff it is the landscape minimum: an optimal t
+ * lies in [w-1, n-w+1] and no truncated-ramp cut is lower (always so when it pierces 1/5). */
 int spx_cheeger_window_min(int n, int w, double *phi_min, int *valid);
 
 /* Worst cut of the uniform causal limit: x* with x(2 - ln x) = 1 (GSL Brent), phi* = 1 - 2x*. */

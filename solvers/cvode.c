@@ -16,13 +16,14 @@
  * Each advance sets the stop time to tout and calls CVode(CV_NORMAL), so it lands on tout
  * exactly (c_stack.md §1.5). solver.max_steps is CVODE's mxstep, i.e. a limit PER ADVANCE call;
  * max_steps <= 0 means no limit [ours]. Callbacks: the caller's rhs returns 0 / > 0 recoverable /
- * < 0 fatal (solver.h), passed to CVODE unchanged; a non-finite ydot (or J v) with a 0 return is
- * turned into a fatal error and remembered, so that advance returns SPX_ENONFINITE (as it does
- * when the caller returns -SPX_ENONFINITE itself) instead of SPX_ESOLVER.
+ * < 0 fatal (solver.h). A non-finite ydot (or J v) with a 0 return is made fatal too, and
+ * advance then returns SPX_ENONFINITE (as it does when the caller returns -SPX_ENONFINITE, or
+ * any negative value with a non-finite output), otherwise SPX_ESOLVER. Fatal failures are
+ * sticky within an advance (see cv_classify).
  *
  * CVODE's own error printing is replaced by a handler that keeps the message; advance then prints
  * one spx_error line with the flag name, the time reached and that message. CVODE warnings are
- * forwarded through spx_warn.
+ * forwarded through spx_warn ("t + h = t" once per instance).
  *
  * Statistics are accumulated over the life of the instance: CVodeReInit resets CVODE's counters,
  * so reinit first adds them to a running base. rhs_evals = CVodeGetNumRhsEvals +
@@ -63,40 +64,53 @@ typedef struct {
   double *norm0;           /* nblocks norms to keep (projection) */
   double *ylast;           /* last state returned (or initial state) ... */
   double tlast;            /* ... and its time */
-  int nonfinite;           /* set by a callback that met a non-finite value (fatal) */
+  int fatal;               /* a callback failed fatally in this advance: every later call fails */
+  int nonfinite;           /* ... and the failure was a non-finite value */
+  int fatal_ret;           /* the caller's return code (0 when only the value was non-finite) */
+  double fatal_t;          /* and the time of that call */
   char msg[512];           /* last CVODE error message, printed by us */
   spx_solver_stats base;   /* counters accumulated before the last reinit */
 } cv_state;
 
 /* ---- callbacks ---------------------------------------------------------------------------- */
 
+/* Classify a callback's result (ret, output out of length N) at time t. A non-finite output is
+ * fatal by the project's convention; catching it here keeps NaN out of CVODE's history. A fatal
+ * failure is made sticky: CVODE 6.4.1's fixed-point solver treats a negative return from the rhs
+ * as a convergence failure and retries with ever smaller steps (observed: 1e6 steps of h ~ 1e-17,
+ * then a garbage BDF state), so once one call failed every later call of this advance fails too,
+ * and CVODE stops after its repeated-failure limit. */
+static int cv_classify(cv_state *s, int ret, double t, const double *out)
+{
+  if (ret > 0) return ret; /* recoverable: CVODE retries with a smaller step */
+  int bad = ret < 0 || !spx_all_finite(s->ode.N, out);
+  if (!bad) return 0;
+  if (!s->fatal) {
+    s->fatal = 1;
+    s->fatal_ret = ret;
+    s->fatal_t = t;
+    /* Non-finite: the caller said so (-SPX_ENONFINITE) or its output shows it. */
+    s->nonfinite = ret == 0 || ret == -SPX_ENONFINITE || !spx_all_finite(s->ode.N, out);
+  }
+  return -1;
+}
+
 static int cv_rhs(sunrealtype t, N_Vector y, N_Vector ydot, void *ud)
 {
   cv_state *s = ud;
+  if (s->fatal) return -1;
   double *f = N_VGetArrayPointer(ydot);
-  int ret = s->ode.rhs(t, N_VGetArrayPointer(y), f, s->ode.user);
-  if (ret == -SPX_ENONFINITE) s->nonfinite = 1;
-  /* A non-finite value is fatal by the project's convention (solver.h callers); catching it here
-   * keeps NaN out of CVODE's history, where it would surface as an unrelated convergence error. */
-  if (ret == 0 && !spx_all_finite(s->ode.N, f)) {
-    s->nonfinite = 1;
-    ret = -1;
-  }
-  return ret;
+  return cv_classify(s, s->ode.rhs(t, N_VGetArrayPointer(y), f, s->ode.user), t, f);
 }
 
 static int cv_jtimes(N_Vector v, N_Vector Jv, sunrealtype t, N_Vector y, N_Vector fy, void *ud,
                      N_Vector tmp)
 {
   cv_state *s = ud;
+  if (s->fatal) return -1;
   double *jv = N_VGetArrayPointer(Jv);
-  int ret = s->ode.jv(t, N_VGetArrayPointer(y), N_VGetArrayPointer(v), jv, s->ode.user);
-  if (ret == -SPX_ENONFINITE) s->nonfinite = 1;
-  if (ret == 0 && !spx_all_finite(s->ode.N, jv)) {
-    s->nonfinite = 1;
-    ret = -1;
-  }
-  return ret;
+  return cv_classify(s, s->ode.jv(t, N_VGetArrayPointer(y), N_VGetArrayPointer(v), jv, s->ode.user),
+                     t, jv);
 }
 
 /* Projection onto the product of spheres |y_b| = norm0[b] (c_stack.md §1.4). */
@@ -114,7 +128,8 @@ static int cv_proj(sunrealtype t, N_Vector ycur, N_Vector corr, sunrealtype eps_
     double r2 = 0.0;
     for (int k = 0; k < m; k++) r2 += yb[k] * yb[k];
     if (!isfinite(r2)) {
-      s->nonfinite = 1;
+      if (!s->fatal) s->fatal_t = t;
+      s->fatal = s->nonfinite = 1;
       return -1;
     }
     if (r2 == 0.0) return -1; /* a block at the origin has no projection */
@@ -269,6 +284,8 @@ static int cv_create(enum cv_kind kind, const char *name, const spx_ode *ode,
 #endif
   SPX_TRY(cv_check(s, CVodeInit(s->cv, cv_rhs, t0, s->y), "CVodeInit", 0));
   SPX_TRY(cv_check(s, CVodeSetUserData(s->cv, s), "CVodeSetUserData", 0));
+  /* "t + h = t" warns once, not mxhnil = 10 times (STYLE: a repeating warning prints once). */
+  SPX_TRY(cv_check(s, CVodeSetMaxHnilWarns(s->cv, 1), "CVodeSetMaxHnilWarns", 0));
   SPX_TRY(cv_check(s, CVodeSStolerances(s->cv, set->rtol, set->atol), "CVodeSStolerances", 0));
   /* CVODE: mxstep 0 means its default 500, < 0 no limit; we map max_steps <= 0 to no limit. */
   SPX_TRY(cv_check(s, CVodeSetMaxNumSteps(s->cv, set->max_steps > 0 ? set->max_steps : -1),
@@ -288,7 +305,8 @@ static int cv_create(enum cv_kind kind, const char *name, const spx_ode *ode,
     }
     SPX_TRY(cv_check(s, CVodeSetNonlinearSolver(s->cv, s->nls), "CVodeSetNonlinearSolver", 0));
     SPX_TRY(cv_check(s, CVodeSetLinearSolver(s->cv, s->ls, NULL), "CVodeSetLinearSolver", 1));
-    if (ode->jv) SPX_TRY(cv_check(s, CVodeSetJacTimes(s->cv, NULL, cv_jtimes), "CVodeSetJacTimes", 1));
+    if (ode->jv)
+      SPX_TRY(cv_check(s, CVodeSetJacTimes(s->cv, NULL, cv_jtimes), "CVodeSetJacTimes", 1));
   } else {
     /* Anderson depth 0: plain fixed point, the cheapest choice measured in c_stack.md §1.3. */
     s->nls = SUNNonlinSol_FixedPoint(s->y, 0, s->ctx);
@@ -340,7 +358,7 @@ static int cv_advance(void *state, double tout, double *y, double *treached)
   }
   if (tout == s->tlast) goto cleanup; /* nothing to do: return the current state */
 
-  s->nonfinite = 0;
+  s->fatal = s->nonfinite = s->fatal_ret = 0;
   s->msg[0] = '\0';
   N_VSetArrayPointer(y, s->yout);
   flag = CVodeSetStopTime(s->cv, tout);
@@ -354,7 +372,7 @@ static int cv_advance(void *state, double tout, double *y, double *treached)
     s->tlast = tout; /* tret == tout: the stop time is hit exactly */
     goto cleanup;
   }
-  if (flag >= 0) s->nonfinite = 1; /* cannot happen with finite callbacks; be safe */
+  if (flag >= 0) s->fatal = s->nonfinite = 1; /* cannot happen with finite callbacks; be safe */
 
   /* Failure: the last good state is the solution at CVODE's current time. */
   if (CVodeGetCurrentTime(s->cv, &tcur) == CV_SUCCESS && tcur > s->tlast &&
@@ -364,9 +382,13 @@ static int cv_advance(void *state, double tout, double *y, double *treached)
   }
   {
     char *fname = CVodeGetReturnFlagName(flag < 0 ? flag : CV_UNRECOGNIZED_ERR);
-    const char *why = "";
-    char hint[160] = "";
-    if (s->nonfinite) why = " (the right-hand side, J v or projection met a non-finite value)";
+    char why[160] = "", hint[160] = "";
+    if (s->fatal && s->nonfinite)
+      snprintf(why, sizeof why, " (the right-hand side, J v or projection gave a non-finite value "
+               "at t = %.17g)", s->fatal_t);
+    else if (s->fatal)
+      snprintf(why, sizeof why, " (the right-hand side or J v reported a fatal error, returning %d "
+               "at t = %.17g)", s->fatal_ret, s->fatal_t);
     if (flag == CV_TOO_MUCH_WORK)
       snprintf(hint, sizeof hint,
                "; %ld internal steps were not enough for this output interval: raise "
@@ -377,7 +399,7 @@ static int cv_advance(void *state, double tout, double *y, double *treached)
               hint);
     free(fname);
   }
-  status = s->nonfinite ? SPX_ENONFINITE : SPX_ESOLVER;
+  status = s->fatal && s->nonfinite ? SPX_ENONFINITE : SPX_ESOLVER;
 
 cleanup:
   memcpy(y, s->ylast, bytes); /* redundant on success; O(N) against the O(n^2 d) RHS */

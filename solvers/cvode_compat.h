@@ -2,8 +2,9 @@
  *
  * We code against 6.4 (c_stack.md §1.2) with the forward-compatible sun* type names; this header
  * hides the two differences the back ends meet: the communicator argument of SUNContext_Create
- * (void * NULL in 6.x, SUNComm SUN_COMM_NULL in 7.x) and the error-handler hook (CVodeSetErrHandlerFn
- * in 6.x, removed in 7.0 in favour of SUNContext_PushErrHandler). Only solvers/cvode.c includes it.
+ * (void * NULL in 6.x, SUNComm SUN_COMM_NULL in 7.x) and the error-handler hook
+ * (CVodeSetErrHandlerFn in 6.x, removed in 7.0 in favour of SUNContext_PushErrHandler).
+ * Only solvers/cvode.c includes it. The 7.x branch follows the 7.x API but is untested here.
  */
 #ifndef SPX_CVODE_COMPAT_H
 #define SPX_CVODE_COMPAT_H

@@ -11,8 +11,8 @@
  *
  * The step is solver.dt; an advance over [t, tout] takes n = ceil((tout - t)/dt) steps with times
  * t + k dt (no accumulated round-off), the last one shortened to land on tout exactly (a relative
- * slack of 1e-9 avoids a spurious tiny last step). solver.max_steps (> 0) bounds the TOTAL number
- * of steps since create; <= 0 means no limit. rtol, atol, max_order and h0 do not apply.
+ * slack of 1e-9 avoids a spurious tiny last step). solver.max_steps (> 0) bounds the number of
+ * steps of one advance call (one output interval), as CVODE's mxstep does; <= 0 means no limit. rtol, atol, max_order and h0 do not apply.
  * Any nonzero return of the caller's rhs is fatal; so is a non-finite ydot or a non-finite new
  * state (SPX_ENONFINITE). The state before the failed step is kept.
  */
@@ -141,7 +141,7 @@ static int fx_eval(fx_state *s, double t, const double *y, double *f)
 {
   s->rhs_evals++;
   int ret = s->ode.rhs(t, y, f, s->ode.user);
-  if (ret == -SPX_ENONFINITE || (ret == 0 && !spx_all_finite(s->ode.N, f))) {
+  if ((ret <= 0 && !spx_all_finite(s->ode.N, f)) || ret == -SPX_ENONFINITE) {
     spx_error("solver %s: the right-hand side gave a non-finite value at t = %.17g", s->name, t);
     return SPX_ENONFINITE;
   }
@@ -175,7 +175,8 @@ static int fx_step(fx_state *s, double t, double h)
     fx_axpy(n, s->y, h, s->k[2], s->tmp);
     SPX_TRY(fx_eval(s, t + h, s->tmp, s->k[3]));
     for (long i = 0; i < n; i++)
-      s->ynew[i] = s->y[i] + h / 6.0 * (s->k[0][i] + 2.0 * s->k[1][i] + 2.0 * s->k[2][i] + s->k[3][i]);
+      s->ynew[i] =
+          s->y[i] + h / 6.0 * (s->k[0][i] + 2.0 * s->k[1][i] + 2.0 * s->k[2][i] + s->k[3][i]);
   }
   if (s->ode.sphere) {
     const int m = s->ode.bsize;
@@ -213,7 +214,7 @@ static int fx_advance(void *state, double tout, double *y, double *treached)
   for (long k = 0; k < nsteps; k++) {
     const double tk = k == 0 ? t0 : t0 + (double)k * s->dt;
     const double h = k == nsteps - 1 ? tout - tk : s->dt;
-    if (s->max_steps > 0 && s->steps >= s->max_steps) {
+    if (s->max_steps > 0 && k >= s->max_steps) {
       spx_error("solver %s: solver.max_steps = %ld steps reached at t = %.17g (target %.17g); "
                 "raise solver.max_steps or solver.dt",
                 s->name, s->max_steps, s->t, tout);

@@ -45,11 +45,10 @@ static int rk_rhs(double t, const double y[], double dydt[], void *params)
   rk_state *s = params;
   s->rhs_evals++;
   int ret = s->ode.rhs(t, y, dydt, s->ode.user);
-  if (ret == -SPX_ENONFINITE || (ret == 0 && !spx_all_finite(s->ode.N, dydt))) {
-    s->nonfinite = 1;
-    return GSL_EBADFUNC;
-  }
-  return ret == 0 ? GSL_SUCCESS : GSL_EBADFUNC;
+  if (ret == 0 && spx_all_finite(s->ode.N, dydt)) return GSL_SUCCESS;
+  /* Non-finite: the caller said so (-SPX_ENONFINITE) or its output shows it. */
+  s->nonfinite = ret == -SPX_ENONFINITE || (ret <= 0 && !spx_all_finite(s->ode.N, dydt));
+  return GSL_EBADFUNC;
 }
 
 static void rk_free(void *state)

@@ -32,7 +32,7 @@ typedef struct {
 typedef struct {
   double rtol, atol;    /* tolerances of the adaptive back ends */
   double dt;            /* step of the fixed-step back ends */
-  long max_steps;       /* maximum internal steps per advance call (CVODE mxstep), total for fixed */
+  long max_steps;       /* maximum internal steps per advance call (CVODE mxstep) */
   int max_order;        /* 0: the method's default */
   double h0;            /* initial step, 0: automatic */
 } spx_solver_settings;
