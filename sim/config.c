@@ -283,96 +283,146 @@ static int check_structure(const spx_config *c)
 }
 
 /* ------------------------------------------------------------------------------------------ */
-/* libconfig 1.5 reduces an integer literal without the L suffix modulo 2^32 silently (n =
- * 4294967312 reads as 16). Scan the text first and refuse such literals with their line.       */
+/* libconfig 1.5 reduces an integer literal without the L suffix modulo 2^32, silently (n =
+ * 4294967312 reads as 16). Before parsing, the text is rewritten with an L after every integer
+ * literal that needs more than 32 bits, so large values are read exactly (and then range-checked
+ * with their key); a literal beyond 64 bits is refused with its line and key.                  */
 
-static int check_int_literals(const char *text, const char *origin, int is_set)
+/* The key of the assignment a literal at p belongs to: the last `name =` or `name :` before p
+ * on its line (for messages). */
+static void key_before(const char *start, const char *p, char *key, size_t len)
 {
+  const char *ls = p;
+  while (ls > start && ls[-1] != '\n') ls--;
+  const char *best = NULL, *be = NULL;
+  for (const char *q = ls; q < p; q++)
+    if (isalpha((unsigned char)*q) && (q == ls || !(isalnum((unsigned char)q[-1]) || q[-1] == '_'))) {
+      const char *e = q;
+      while (isalnum((unsigned char)*e) || *e == '_') e++;
+      const char *f = e;
+      while (*f == ' ' || *f == '\t') f++;
+      if (*f == '=' || *f == ':') { best = q; be = e; }
+      q = e - 1;
+    }
+  if (best) snprintf(key, len, "%.*s", (int)(be - best), best);
+  else snprintf(key, len, "(value)");
+}
+
+/* Return a malloc'ed copy of text with L appended to integer literals above 32 bits, or NULL
+ * (with *status set) on error. origin names the file (or the --set option when is_set). */
+static char *widen_int_literals(const char *text, const char *origin, int is_set, int *status)
+{
+  size_t len = strlen(text);
+  char *out = malloc(2 * len + 1), *o = out;
   int line = 1;
+  *status = SPX_OK;
+  if (!out) { *status = SPX_ENOMEM; return NULL; }
   for (const char *p = text; *p; p++) {
-    if (*p == '\n') { line++; continue; }
-    if (*p == '"') { /* string */
+    if (*p == '\n') line++;
+    if (*p == '"') { /* string: copy verbatim */
+      *o++ = *p;
       for (p++; *p && *p != '"'; p++) {
-        if (*p == '\\' && p[1]) p++;
-        else if (*p == '\n') line++;
+        if (*p == '\\' && p[1]) *o++ = *p++;
+        if (*p == '\n') line++;
+        *o++ = *p;
       }
       if (!*p) break;
+      *o++ = *p;
       continue;
     }
     if (*p == '#' || (*p == '/' && p[1] == '/')) { /* comment to the end of the line */
-      while (p[1] && p[1] != '\n') p++;
+      while (*p && *p != '\n') *o++ = *p++;
+      if (!*p) break;
+      line++;
+      *o++ = *p;
       continue;
     }
     if (*p == '/' && p[1] == '*') {
-      for (p += 2; *p && !(*p == '*' && p[1] == '/'); p++)
+      *o++ = *p++;
+      *o++ = *p++;
+      while (*p && !(*p == '*' && p[1] == '/')) {
         if (*p == '\n') line++;
+        *o++ = *p++;
+      }
       if (!*p) break;
-      p++;
+      *o++ = *p++;
+      *o++ = *p;
       continue;
     }
-    if (isdigit((unsigned char)*p) && (p == text || !(isalnum((unsigned char)p[-1]) ||
-                                                     p[-1] == '_' || p[-1] == '.'))) {
+    if (isdigit((unsigned char)*p) &&
+        (p == text || !(isalnum((unsigned char)p[-1]) || p[-1] == '_' || p[-1] == '.'))) {
       const char *q = p;
-      if (q[0] == '0' && (q[1] == 'x' || q[1] == 'X')) { /* hex: leave to libconfig */
-        for (q += 2; isxdigit((unsigned char)*q); q++) {}
-        p = q - 1;
-        continue;
-      }
-      while (isdigit((unsigned char)*q)) q++;
+      if (q[0] == '0' && (q[1] == 'x' || q[1] == 'X')) q += 2;
+      while (isxdigit((unsigned char)*q) && (p[1] == 'x' || p[1] == 'X' || isdigit((unsigned char)*q))) q++;
       int is_float = (*q == '.' || *q == 'e' || *q == 'E');
-      int is_long = (*q == 'L');
-      if (!is_float && !is_long && (q - p > 10 || strtod(p, NULL) > 2147483647.0)) {
-        if (is_set)
-          spx_error("--set %s: the integer %.*s does not fit in 32 bits and libconfig would wrap it "
-                    "silently; write %.*sL (64-bit) or %.*s.0", origin, (int)(q - p), p,
-                    (int)(q - p), p, (int)(q - p), p);
-        else
-          spx_error("%s:%d: the integer %.*s does not fit in 32 bits and libconfig would wrap it "
-                    "silently; write %.*sL (64-bit) or %.*s.0", origin, line, (int)(q - p), p,
-                    (int)(q - p), p, (int)(q - p), p);
-        return SPX_EINVAL;
+      int hex = (p[1] == 'x' || p[1] == 'X');
+      memcpy(o, p, (size_t)(q - p));
+      o += q - p;
+      if (!is_float && !hex && *q != 'L') {
+        double v = strtod(p, NULL);
+        if (v > 9223372036854775807.0) {
+          char key[128];
+          key_before(text, p, key, sizeof key);
+          if (is_set)
+            spx_error("--set %s: the integer %.*s does not fit in 64 bits", origin, (int)(q - p), p);
+          else
+            spx_error("%s:%d: %s: the integer %.*s does not fit in 64 bits", origin, line, key,
+                      (int)(q - p), p);
+          *status = SPX_EINVAL;
+          free(out);
+          return NULL;
+        }
+        if (v > 2147483647.0) *o++ = 'L';
       }
-      while (isalnum((unsigned char)*q) || *q == '.') q++; /* rest of the token */
       p = q - 1;
+      continue;
     }
+    *o++ = *p;
   }
-  return SPX_OK;
+  *o = '\0';
+  return out;
 }
 
-/* Read the whole file (configs are small) for check_int_literals. */
-static int scan_file(const char *path)
+/* Read the whole config file (configs are small), refusing binary files. */
+static char *slurp(const char *path, int *status)
 {
   FILE *f = fopen(path, "rb");
-  if (!f) return SPX_OK; /* libconfig reports the error */
-  size_t cap = 1 << 16, len = 0;
+  *status = SPX_OK;
+  if (!f) {
+    spx_error("%s: cannot read the config (%s)", path, strerror(errno));
+    *status = SPX_EINVAL;
+    return NULL;
+  }
+  size_t cap = 1 << 16, len = 0, got;
   char *buf = malloc(cap);
-  int status = SPX_OK;
-  if (!buf) { fclose(f); return SPX_ENOMEM; }
-  size_t got;
+  if (!buf) goto nomem;
   while ((got = fread(buf + len, 1, cap - len - 1, f)) > 0) {
     len += got;
     if (len + 1 >= cap) {
       if (cap > (64u << 20)) {
         spx_error("%s: larger than 64 MiB; this is not a config file", path);
-        status = SPX_EINVAL;
-        goto cleanup;
+        *status = SPX_EINVAL;
+        goto fail;
       }
       char *nb = realloc(buf, cap *= 2);
-      if (!nb) { status = SPX_ENOMEM; goto cleanup; }
+      if (!nb) goto nomem;
       buf = nb;
     }
   }
   buf[len] = '\0';
   if (memchr(buf, '\0', len)) {
-    spx_error("%s: contains NUL bytes; this is not a config file (libconfig text expected)", path);
-    status = SPX_EINVAL;
-    goto cleanup;
+    spx_error("%s: contains NUL bytes: not a config file (libconfig text expected)", path);
+    *status = SPX_EINVAL;
+    goto fail;
   }
-  status = check_int_literals(buf, path, 0);
-cleanup:
+  fclose(f);
+  return buf;
+nomem:
+  *status = SPX_ENOMEM;
+fail:
   free(buf);
   fclose(f);
-  return status;
+  return NULL;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -438,17 +488,21 @@ static int apply_set(spx_config *c, const char *text, char *hook)
               dot && allowed[0] ? allowed : "");
     return SPX_EINVAL;
   }
-  if (hook && check_int_literals(eq + 1, text, 1) != SPX_OK) return SPX_EINVAL;
+  int wst;
+  char *value = widen_int_literals(eq + 1, text, 1, &wst);
+  if (!value) return wst;
   config_t tmp;
   config_init(&tmp);
   config_set_options(&tmp, config_get_options(&tmp) | CONFIG_OPTION_AUTOCONVERT);
-  size_t vlen = strlen(eq + 1);
+  size_t vlen = strlen(value);
   char *snippet = malloc(vlen + 16);
   if (!snippet) {
+    free(value);
     config_destroy(&tmp);
     return SPX_ENOMEM;
   }
-  snprintf(snippet, vlen + 16, "v = %s;", eq + 1);
+  snprintf(snippet, vlen + 16, "v = %s;", value);
+  free(value);
   int ok = config_read_string(&tmp, snippet);
   free(snippet);
   if (!ok) {
@@ -1000,17 +1054,26 @@ int spx_config_load(const char *path, const char *const *sets, int nsets, spx_co
     status = SPX_EINVAL;
     goto cleanup;
   }
-  SPX_TRY(scan_file(path));
-  if (!config_read_file(&c->cfg, path)) {
-    if (config_error_type(&c->cfg) == CONFIG_ERR_FILE_IO)
-      spx_error("%s: cannot read the config", path);
-    else
+  {
+    int rst;
+    char *raw = slurp(path, &rst), *text = raw ? widen_int_literals(raw, path, 0, &rst) : NULL;
+    free(raw);
+    if (!text) { status = rst; goto cleanup; }
+    /* @include paths are relative to the config's folder, as config_read_file would take them */
+    char *dir = strdup(path), *slash = dir ? strrchr(dir, '/') : NULL;
+    if (slash) *slash = '\0';
+    config_set_include_dir(&c->cfg, slash ? dir : ".");
+    int ok = config_read_string(&c->cfg, text);
+    free(text);
+    free(dir);
+    if (!ok) {
       spx_error("%s:%d: malformed config: %s (libconfig syntax: key = value; groups "
                 "name = { ... }; strings in double quotes; arrays [1.0, 2.0] of one type)",
                 config_error_file(&c->cfg) ? config_error_file(&c->cfg) : path,
                 config_error_line(&c->cfg), config_error_text(&c->cfg));
-    status = SPX_EINVAL;
-    goto cleanup;
+      status = SPX_EINVAL;
+      goto cleanup;
+    }
   }
   /* Check the file as written first, so that its errors carry its own line numbers. */
   SPX_TRY(check_structure(c));
