@@ -28,7 +28,8 @@
 #include "mat.h"
 #include "status.h"
 
-typedef enum { K_INT, K_FLOAT, K_BOOL, K_STRING, K_MATRIX, K_VECTOR, K_HEADS } key_type;
+/* K_ANY: any structure; the module that owns the key validates it (spx_config_setting). */
+typedef enum { K_INT, K_FLOAT, K_BOOL, K_STRING, K_MATRIX, K_VECTOR, K_HEADS, K_ANY } key_type;
 
 typedef struct {
   const char *path;    /* dotted path */
@@ -101,8 +102,33 @@ static const key_def keys[] = {
 };
 #define NKEYS ((int)(sizeof keys / sizeof *keys))
 
-static const char *const groups[] = {"model", "init", "solver", "output", "classify"};
-#define NGROUPS ((int)(sizeof groups / sizeof *groups))
+/* 1 if some key of the table lives in group `name` (the groups come from the table). */
+static int is_group(const char *name)
+{
+  size_t l = strlen(name);
+  for (int i = 0; i < NKEYS; i++)
+    if (strncmp(keys[i].path, name, l) == 0 && keys[i].path[l] == '.') return 1;
+  return 0;
+}
+
+/* "model, init, ..." for messages. */
+static void list_groups(char *buf, size_t len)
+{
+  size_t used = 0;
+  buf[0] = '\0';
+  for (int i = 0; i < NKEYS; i++) {
+    const char *dot = strchr(keys[i].path, '.');
+    if (!dot) continue;
+    int seen = 0;
+    for (int j = 0; j < i; j++)
+      seen |= strncmp(keys[j].path, keys[i].path, (size_t)(dot - keys[i].path + 1)) == 0;
+    if (seen) continue;
+    int w = snprintf(buf + used, len - used, "%s%.*s", used ? ", " : "",
+                     (int)(dot - keys[i].path), keys[i].path);
+    if (w < 0 || (size_t)w >= len - used) break;
+    used += (size_t)w;
+  }
+}
 
 struct spx_config {
   config_t cfg;
@@ -163,6 +189,7 @@ static const char *type_name(key_type t)
   case K_MATRIX: return "a matrix: ( [row], ... ), a name, or { kind = ...; }";
   case K_VECTOR: return "an array of numbers [a, b, ...]";
   case K_HEADS: return "a list of groups ( { Q = ...; V = ...; }, ... )";
+  case K_ANY: return "a value";
   }
   return "?";
 }
@@ -207,6 +234,7 @@ static int check_type(const spx_config *c, const config_setting_t *s, const key_
   int t = config_setting_type(s);
   int ok = 0;
   switch (k->type) {
+  case K_ANY: ok = 1; break;
   case K_INT: ok = (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64); break;
   case K_FLOAT: ok = is_number(s); break;
   case K_BOOL: ok = (t == CONFIG_TYPE_BOOL); break;
@@ -253,9 +281,7 @@ static int check_structure(const spx_config *c)
   for (int i = 0; i < config_setting_length(root); i++) {
     const config_setting_t *s = config_setting_get_elem(root, i);
     const char *nm = config_setting_name(s);
-    int is_group = 0;
-    for (int g = 0; g < NGROUPS; g++) is_group |= strcmp(nm, groups[g]) == 0;
-    if (is_group) {
+    if (is_group(nm)) {
       if (config_setting_type(s) != CONFIG_TYPE_GROUP)
         return bad(c, s, nm, "must be a group: %s = { ... };", nm);
       for (int j = 0; j < config_setting_length(s); j++) {
@@ -274,9 +300,8 @@ static int check_structure(const spx_config *c)
       int st = check_type(c, s, find_key("name"), "name");
       if (st) return st;
     } else {
-      return bad(c, s, nm,
-                 "unknown top-level key; allowed: name and the groups model, init, solver, "
-                 "output, classify");
+      list_groups(allowed, sizeof allowed);
+      return bad(c, s, nm, "unknown top-level key; allowed: name and the groups %s", allowed);
     }
   }
   return SPX_OK;
@@ -1111,6 +1136,24 @@ void spx_config_free(spx_config *c)
 
 const spx_run_params *spx_config_params(const spx_config *c) { return &c->p; }
 
+const config_setting_t *spx_config_setting(const spx_config *c, const char *path)
+{
+  return config_lookup(&c->cfg, path);
+}
+
+int spx_config_bad(const spx_config *c, const config_setting_t *s, const char *key,
+                   const char *fmt, ...)
+{
+  char loc[512], msg[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  where(c, s, loc, sizeof loc);
+  spx_error("%s: %s: %s", loc, key, msg);
+  return SPX_EINVAL;
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* Writing                                                                                       */
 
@@ -1196,7 +1239,8 @@ void spx_config_print_keys(FILE *f)
             : keys[i].type == K_STRING ? "string"
             : keys[i].type == K_MATRIX ? "matrix"
             : keys[i].type == K_VECTOR ? "vector"
-                                       : "heads",
+            : keys[i].type == K_HEADS  ? "heads"
+                                       : "group",
             keys[i].def ? keys[i].def : "(none)", keys[i].help);
     if (keys[i].choices) fprintf(f, " [%s]", keys[i].choices);
     fputc('\n', f);

@@ -10,6 +10,8 @@
 
 #include <stdio.h>
 
+#include <libconfig.h>
+
 #include "init.h"
 #include "model.h"
 #include "observables.h"
@@ -45,6 +47,15 @@ const spx_run_params *spx_config_params(const spx_config *c);
 
 /* Write the resolved config (libconfig syntax, %.17g floats) to f. */
 int spx_config_write_resolved(const spx_config *c, FILE *f);
+
+/* Raw setting at a dotted path (NULL if absent), for the module that owns a group of keys declared
+ * with type K_ANY in the key table (e.g. sweep axes): it validates the structure itself. */
+const config_setting_t *spx_config_setting(const spx_config *c, const char *path);
+
+/* Report bad input at setting s ("FILE:LINE: key: message", or the --set option) and return
+ * SPX_EINVAL. */
+int spx_config_bad(const spx_config *c, const config_setting_t *s, const char *key,
+                   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* Print the documented key table (for `bin/sim run --help`). */
 void spx_config_print_keys(FILE *f);

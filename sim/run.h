@@ -13,12 +13,48 @@
 #define SPX_RUN_H
 
 #include "config.h"
+#include "sim.h"
 
 typedef struct {
   const char *outdir;   /* output folder */
   int force;            /* overwrite another run's results */
   int progress;         /* progress line on stderr */
 } spx_run_options;
+
+/* What a run measured (the numbers of summary.tsv). */
+typedef struct {
+  const char *status;          /* "done", "solver_failure", "nonfinite", "interrupted", "stopped" */
+  int code;                    /* SPX_OK or the failure's status */
+  double t_reached, wall;      /* time reached; wall seconds of the integration */
+  spx_solver_stats stats;      /* back-end counters */
+  spx_classification cls;      /* final classification */
+  double f_plus, sign_memory, min_inner, delta_pm, alignment, log_energy, eps, speed,
+      norm_drift, mean_resultant, nematic;   /* final observables (eps = 2 beta E / n^2) */
+  double energy_min_inc;       /* min relative energy increment between output rows */
+  double t99;                  /* first output time with alignment of the final mode >= 0.99 */
+  long rows;                   /* output rows computed */
+} spx_run_result;
+
+/* Called after every output row with the observables (integration frame) and the state x (x
+ * frame). Return SPX_OK to go on; any other status stops the run with that status ("stopped"
+ * when it is SPX_EINTERRUPT is not requested by a signal). */
+typedef int (*spx_run_row_fn)(void *user, long row, const spx_obs_values *v, const double *x,
+                              spx_sim *sim);
+
+typedef struct {
+  spx_run_row_fn on_row;       /* may be NULL */
+  void (*on_end)(void *user, spx_sim *sim); /* before the solver is freed (e.g. its statistics) */
+  void *user;
+  int progress;                /* progress line on stderr when it is a terminal */
+} spx_run_hooks;
+
+/* The core of a run, without files: integrate p from x0 (x frame) over the output grid
+ * t_k = k * every (and t_final), computing the observables at every row; x0 is left unchanged and
+ * xfinal (n d values, may be NULL) receives the last state reached. Integration failures are
+ * reported in res->code (with the message printed) and are not returned as the status: the
+ * status is SPX_OK unless the run could not be set up. */
+int spx_run_integrate(const spx_run_params *p, const double *x0, const spx_run_hooks *hooks,
+                      spx_run_result *res, double *xfinal);
 
 /* Carry out the run. Returns SPX_OK, SPX_EINVAL (bad input found late, e.g. an init file),
  * SPX_ESOLVER / SPX_ENONFINITE (integration failure: outputs up to the failure and the last good
