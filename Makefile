@@ -66,9 +66,15 @@ $(LIB): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BIN): $(BUILD)/sim/main.o $(LIB)
+# bin/sim is the serial or the MPI binary, whichever was built last: a stamp per flavour makes a
+# switch of flavour relink it.
+FLAVOUR := bin/.flavour-$(if $(filter 1,$(MPI)),mpi,serial)
+$(FLAVOUR):
+	@mkdir -p bin; rm -f bin/.flavour-*; touch $@
+
+$(BIN): $(BUILD)/sim/main.o $(LIB) $(FLAVOUR)
 	@mkdir -p bin
-	$(CC) $(ALLCFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(ALLCFLAGS) -o $@ $(BUILD)/sim/main.o $(LIB) $(LDLIBS)
 
 $(BUILD)/tests/%: tests/%.c tests/harness.h $(LIB) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)

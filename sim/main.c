@@ -13,6 +13,10 @@
 #include <gsl/gsl_version.h>
 #include <libconfig.h>
 
+#ifdef SPX_HAVE_MPI
+#include <mpi.h>
+#endif
+
 #include "config.h"
 #include "run.h"
 #include "solver.h"
@@ -160,7 +164,24 @@ cleanup:
   return rc;
 }
 
+static int dispatch(int argc, char **argv);
+
+/* MPI builds (make MPI=1) initialise MPI around the whole command; the commands that use it
+ * (sweep: runs spread over ranks; run: one system's rows spread over ranks) take the world
+ * communicator, the others run on every rank alike. */
 int main(int argc, char **argv)
+{
+#ifdef SPX_HAVE_MPI
+  MPI_Init(&argc, &argv);
+#endif
+  int rc = dispatch(argc, argv);
+#ifdef SPX_HAVE_MPI
+  MPI_Finalize();
+#endif
+  return rc;
+}
+
+static int dispatch(int argc, char **argv)
 {
   gsl_set_error_handler_off();
   if (argc < 2) {
