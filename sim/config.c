@@ -157,20 +157,8 @@ static void where(const spx_config *c, const config_setting_t *s, char *buf, siz
   snprintf(buf, len, "%s:%d", c->path, s ? config_setting_source_line(s) : 0);
 }
 
-static int bad(const spx_config *c, const config_setting_t *s, const char *key, const char *fmt,
-               ...) __attribute__((format(printf, 4, 5)));
-static int bad(const spx_config *c, const config_setting_t *s, const char *key, const char *fmt,
-               ...)
-{
-  char loc[512], msg[1024];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
-  where(c, s, loc, sizeof loc);
-  spx_error("%s: %s: %s", loc, key, msg);
-  return SPX_EINVAL;
-}
+/* Every bad-input message goes through spx_config_bad (below, declared in config.h). */
+#define bad spx_config_bad
 
 static const key_def *find_key(const char *path)
 {

@@ -1,17 +1,16 @@
 /* init.c -- initial conditions (init.h). */
 #include "init.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 
 #include "status.h"
+#include "table.h"
 
 static const char *const kind_names[] = {"uniform", "cap", "circle", "cluster", "pure_mode",
                                          "orthonormal", "file"};
@@ -84,77 +83,21 @@ static void draw_cap(gsl_rng *r, int d, const double *c, double angle, double *v
 
 int spx_init_read_table(const char *path, int n, int d, double *x)
 {
-  int status = SPX_OK;
-  struct stat st;
-  if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-    spx_error("init.file \"%s\": is a directory, expected a whitespace table of %d rows x %d "
-              "columns", path, n, d);
-    return SPX_EINVAL;
-  }
-  FILE *f = fopen(path, "r");
-  if (!f) {
-    spx_error("init.file \"%s\": cannot open (%s)", path, strerror(errno));
-    return SPX_EINVAL;
-  }
-  char *line = NULL;
-  size_t cap = 0;
-  long lineno = 0, row = 0;
-  while (getline(&line, &cap, f) >= 0) {
-    lineno++;
-    char *p = line;
-    while (*p == ' ' || *p == '\t') p++;
-    if (*p == '#' || *p == '\n' || *p == '\r' || *p == '\0') continue;
-    if (row >= n) {
-      spx_error("init.file %s:%ld: more than model.n = %d data rows", path, lineno, n);
-      status = SPX_EINVAL;
-      goto cleanup;
-    }
-    int col = 0;
-    for (;;) {
-      while (*p == ' ' || *p == '\t' || *p == ',') p++;
-      if (*p == '\n' || *p == '\r' || *p == '\0' || *p == '#') break;
-      char *end;
-      errno = 0;
-      double v = strtod(p, &end);
-      if (end == p || !isfinite(v)) {
-        spx_error("init.file %s:%ld: column %d is not a finite number", path, lineno, col + 1);
-        status = SPX_EINVAL;
-        goto cleanup;
-      }
-      if (col >= d) {
-        spx_error("init.file %s:%ld: more than model.d = %d columns", path, lineno, d);
-        status = SPX_EINVAL;
-        goto cleanup;
-      }
-      x[row * d + col++] = v;
-      p = end;
-    }
-    if (col != d) {
-      spx_error("init.file %s:%ld: %d columns, expected model.d = %d", path, lineno, col, d);
-      status = SPX_EINVAL;
-      goto cleanup;
-    }
+  double *t = NULL;
+  int status = spx_table_read(path, "init.file", n, d, "model.n", "model.d", &t, NULL, NULL);
+  if (status) return status;
+  for (int i = 0; i < n; i++) {
     double s = 0.0;
-    for (int a = 0; a < d; a++) s += x[row * d + a] * x[row * d + a];
+    for (int a = 0; a < d; a++) s += t[(long)i * d + a] * t[(long)i * d + a];
     if (!(s > 0.0)) {
-      spx_error("init.file %s:%ld: a zero row cannot be put on the sphere", path, lineno);
-      status = SPX_EINVAL;
-      goto cleanup;
+      spx_error("init.file %s: data row %d is zero and cannot be put on the sphere", path, i + 1);
+      free(t);
+      return SPX_EINVAL;
     }
-    normalize(d, x + row * d);
-    row++;
+    for (int a = 0; a < d; a++) x[(long)i * d + a] = t[(long)i * d + a] / sqrt(s);
   }
-  if (ferror(f)) {
-    spx_error("init.file \"%s\": read error", path);
-    status = SPX_EINVAL;
-  } else if (row != n) {
-    spx_error("init.file \"%s\": %ld data rows, expected model.n = %d", path, row, n);
-    status = SPX_EINVAL;
-  }
-cleanup:
-  free(line);
-  fclose(f);
-  return status;
+  free(t);
+  return SPX_OK;
 }
 
 int spx_init_fill(const spx_init_spec *spec, const spx_model *m, double *x)
