@@ -224,6 +224,7 @@ int spx_run_integrate(const spx_run_params *p, const double *x0, const spx_run_h
   res->norm_drift = v->norm_drift;
   res->mean_resultant = v->mean_resultant;
   res->nematic = v->nematic;
+  for (int c = 0; c < v->clusters && c < 16; c++) res->masses[c] = v->cluster_mass[c];
   if (!isfinite(res->energy_min_inc)) res->energy_min_inc = NAN;
   if (xfinal) memcpy(xfinal, x, sizeof(double) * n * d);
   if (hooks && hooks->on_end) hooks->on_end(hooks->user, sim);
@@ -271,8 +272,10 @@ static int write_summary(const char *dir, const spx_run_params *p, const spx_run
   fprintf(f, "class\t%s\nmode\t%d\nmode_eigenvalue\t%.17g\nn_plus\t%d\nn_minus\t%d\nf_plus\t%.17g\n",
           spx_class_name(s->cls.cls), s->cls.mode + 1, m->spectrum[s->cls.mode], s->cls.n_plus,
           s->cls.n_minus, s->f_plus);
-  fprintf(f, "clusters\t%d\nsign_memory\t%.17g\ndelta_pm\t%.6e\nmin_inner\t%.17g\n", s->cls.clusters,
-          s->sign_memory, s->delta_pm, s->min_inner);
+  fprintf(f, "clusters\t%d\ncluster_masses\t", s->cls.clusters);
+  for (int c = 0; c < s->cls.clusters && c < 16; c++) fprintf(f, c ? ",%d" : "%d", s->masses[c]);
+  fprintf(f, "%s\nsign_memory\t%.17g\ndelta_pm\t%.6e\nmin_inner\t%.17g\n",
+          s->cls.clusters > 16 ? ",..." : "", s->sign_memory, s->delta_pm, s->min_inner);
   fprintf(f, "alignment\t%.17g\nT99\t%.10g\nspeed\t%.6e\nseed\t%lu\n", s->alignment, s->t99,
           s->speed, p->init.seed);
   return spx_out_commit(&of);

@@ -32,6 +32,7 @@ typedef struct {
       norm_drift, mean_resultant, nematic;   /* final observables (eps = 2 beta E / n^2) */
   double energy_min_inc;       /* min relative energy increment between output rows */
   double t99;                  /* first output time with alignment of the final mode >= 0.99 */
+  int masses[16];              /* sizes of the largest clusters, descending (min(clusters, 16)) */
   long rows;                   /* output rows computed */
 } spx_run_result;
 
