@@ -10,6 +10,9 @@ CC       ?= gcc
 OPT      ?= -O2
 CFLAGS   ?= $(OPT) -g
 MPI      ?= 0
+# The all-pairs kernel (sim/kernel.c) is the hot loop: built for this machine's vector units and
+# FMA. For a binary that must run on other CPUs: make KERNEL_CFLAGS='-O3 -march=x86-64-v3'.
+KERNEL_CFLAGS ?= -O3 -march=native
 # ---------------------------------------------------------------------------------------------
 
 ifeq ($(MPI),1)
@@ -39,7 +42,7 @@ TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 PKGS := libsundials-dev libgsl-dev libopenblas-dev gnuplot-nox libconfig-dev pkg-config \
         openmpi-bin libopenmpi-dev valgrind
 
-.PHONY: all deps run test validate bench phase clean lint
+.PHONY: all deps run test validate bench phase clean lint asan fuzz fuzz-deps
 all: deps $(BIN)
 
 # Install missing packages once (a stamp remembers success; `make deps` always re-checks).
@@ -62,6 +65,8 @@ $(BUILD)/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALLCFLAGS) -MMD -MP -c $< -o $@
 
+$(BUILD)/sim/kernel.o: ALLCFLAGS += $(KERNEL_CFLAGS)
+
 $(LIB): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
@@ -83,13 +88,83 @@ $(BUILD)/tests/%: tests/%.c tests/harness.h $(LIB) | $(DEPS_STAMP)
 run: all
 	$(BIN) run configs/default.cfg --out output/default --force
 
-test: all $(TEST_BIN)
-	@BUILD=$(BUILD) BIN=$(BIN) bash tests/run.sh
+# bin/sim for valgrind (tests/cli_faults.sh): valgrind 3.19 cannot decode the AVX-512 that
+# KERNEL_CFLAGS=-march=native may put in the kernel, so this copy links a kernel built without it.
+VG_BIN := $(BUILD)/sim-valgrind
+$(BUILD)/sim/kernel_portable.o: sim/kernel.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALLCFLAGS) -O3 -MMD -MP -c $< -o $@
+$(VG_BIN): $(BUILD)/sim/main.o $(BUILD)/sim/kernel_portable.o $(LIB)
+	$(CC) $(ALLCFLAGS) -o $@ $(BUILD)/sim/main.o $(BUILD)/sim/kernel_portable.o $(LIB) $(LDLIBS)
+
+test: all $(TEST_BIN) $(VG_BIN)
+	@BUILD=$(BUILD) BIN=$(BIN) SPX_VALGRIND_BIN=$(VG_BIN) bash tests/run.sh
 
 validate: all
 	$(BIN) validate
 
+# make phase: the five phase diagrams of configs/phase_*.cfg, each in output/phase_*/ with its
+# figures (README "Sweeps"). Recorded runs are kept: a rerun only redraws, an edited config starts
+# over (--force). MPI: make MPI=1 phase PHASE_RUN='mpirun --oversubscribe -np 2'.
+PHASE_CFGS := $(sort $(wildcard configs/phase_*.cfg))
+PHASE_RUN  ?=
+phase: all
+	@for c in $(PHASE_CFGS); do echo "== $$c"; $(PHASE_RUN) $(BIN) sweep $$c --force || exit $$?; done
+
+# The binary of this flavour under build/, without touching bin/sim (tests/cli_sweep.sh builds
+# build/mpi/bin/sim this way to compare MPI and serial sweeps).
+$(BUILD)/bin/sim: $(BUILD)/sim/main.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALLCFLAGS) -o $@ $(BUILD)/sim/main.o $(LIB) $(LDLIBS)
+
 clean:
 	rm -rf build bin
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/sim/main.d
+# ---- reliability: sanitizers and fuzzing (README "Reliability") ------------------------------
+# make asan: the whole suite (unit tests and CLI scenarios) built with AddressSanitizer and
+# UndefinedBehaviorSanitizer into build/asan (binary build/asan/sim-asan); any report fails it.
+ASAN_BUILD := build/asan
+ASAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+asan:
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 \
+	 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/fuzz/lsan.supp:print_suppressions=0 \
+	 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 SPX_SANITIZED=1 \
+	 $(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) BIN=$(ASAN_BUILD)/sim-asan \
+	   CFLAGS='$(ASAN_FLAGS)' test
+
+# make fuzz: libFuzzer (clang) on the config loader and validator (tests/fuzz/fuzz_config.c),
+# seeded with configs/ (tests/fuzz/seeds.sh), for FUZZ_TIME seconds; a crash, hang, leak or
+# sanitizer report stops it with the input saved as build/fuzz/crash-* (add it to
+# tests/fuzz/regressions/). The fuzzer runtime is clang's compiler-rt, installed here if missing.
+FUZZ_BUILD := build/fuzz
+FUZZ_TIME  ?= 60
+FUZZ_CC    ?= clang
+FUZZ_FLAGS := -std=c11 -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+              -fno-sanitize-recover=all -fopenmp $(DEFS) -Isim -Isolvers
+FUZZ_OBJ   := $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
+fuzz-deps:
+	@if ! command -v $(FUZZ_CC) >/dev/null 2>&1 || \
+	   ! ls "$$($(FUZZ_CC) -print-resource-dir 2>/dev/null)"/lib/linux/libclang_rt.fuzzer-x86_64.a \
+	     >/dev/null 2>&1; then \
+	  echo "make fuzz: installing clang and its fuzzer runtime (libclang-rt-14-dev)"; \
+	  if [ "$$(id -u)" != 0 ]; then \
+	    echo "make fuzz: not root. Run as root:  apt-get install -y clang libclang-rt-14-dev"; exit 1; fi; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	     --no-install-recommends clang libclang-rt-14-dev) || exit 1; \
+	fi
+$(FUZZ_BUILD)/%.o: %.c | fuzz-deps
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+$(FUZZ_BUILD)/libspx.a: $(FUZZ_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+$(FUZZ_BUILD)/fuzz_config: tests/fuzz/fuzz_config.c $(FUZZ_BUILD)/libspx.a
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_BUILD)/libspx.a $(LDLIBS)
+fuzz: $(FUZZ_BUILD)/fuzz_config
+	@bash tests/fuzz/seeds.sh $(FUZZ_BUILD)/corpus
+	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/fuzz/lsan.supp:print_suppressions=0 \
+	$(FUZZ_BUILD)/fuzz_config -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=2048 \
+	  -close_fd_mask=2 -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/ $(FUZZ_BUILD)/corpus
+
+-include $(LIB_OBJ:.o=.d) $(BUILD)/sim/main.d $(BUILD)/sim/kernel_portable.d \
+  $(wildcard $(FUZZ_BUILD)/*/*.d)

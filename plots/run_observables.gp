@@ -1,6 +1,7 @@
 # plots/run_observables.gp -- energy and order parameters against time (observables.tsv; columns
 # as in its '#' header). Variables from bin/sim: d, n, nm (mode columns), name, beta, norm,
-# gradient (1 when E_beta is a Lyapunov function), fmt.
+# gradient (1 when E_beta is a Lyapunov function), monitor (the energy monitor's verdict, as in
+# summary.tsv, with '_' escaped for enhanced text), fmt.
 # Columns: 1 t, 2 log_energy, 3 energy_rel_inc, 4 mode, 5 f_plus, 6 sign_memory, 7 delta_pm,
 # 8 mean_resultant, 9 nematic, 10 min_inner, 11 clusters, 12 norm_drift, 13 speed,
 # 14.. align_k (nm), then magnet_k, polar_k.
@@ -14,9 +15,23 @@ set logscale x
 set format x '10^{%L}'
 set xlabel 't (log scale)'
 
-set title (gradient ? 'energy (gradient flow: nondecreasing)' : 'energy (no gradient structure: informative only)')
+if (!exists("monitor")) monitor = (gradient ? 'gradient_flow' : 'not_a_gradient_flow')
+set title (gradient ? 'energy (gradient flow: nondecreasing)' : sprintf("energy: %s\ninformative only, no monotonicity asserted", monitor))
 set ylabel 'log E_{/Symbol b}'
-plot 'observables.tsv' every ::1 u 1:2 w l lw 2 lc rgb '#1f77b4' title 'log E_{/Symbol b}'
+# log_energy is NaN when E_beta is undefined (an asymmetric logit form, or beta = 0): say so
+# instead of failing on a column without a number.
+stats 'observables.tsv' every ::1 u (valid(2) ? 1 : 0) nooutput
+if (STATS_sum > 0) {
+  plot 'observables.tsv' every ::1 u 1:2 w l lw 2 lc rgb '#1f77b4' title 'log E_{/Symbol b}'
+} else {
+  set label 9 "E_{/Symbol b} is not defined for this flow\n(asymmetric logit form or {/Symbol b} = 0)" at graph 0.5, 0.5 center
+  set yrange [0:1]
+  set key off
+  plot 2 notitle
+  unset label 9
+  set autoscale y
+  set key on
+}
 
 set title 'mode alignment A_k = (1/n) {/Symbol S}_i <x_i,u_k>^2'
 set ylabel 'A_k'

@@ -19,6 +19,7 @@
 #include "kernel.h"
 #include "mat.h"
 #include "model.h"
+#include "output.h"
 #include "sim.h"
 #include "status.h"
 #include "validate.h"
@@ -365,6 +366,24 @@ static int claim_threshold(const char *outdir, spx_claim_result *r)
   for (int g = 0; g < ng; g++) {
     size_t used = strlen(buf);
     snprintf(buf + used, sizeof buf - used, "%g:%.2f ", grid[g], psplit[g]);
+  }
+  /* figure: P(split) against a with the predicted edges (plots/validate_threshold.gp); a figure
+   * that cannot be drawn does not change the verdict */
+  if (spx_out_prepare_dir(path, 1) == SPX_OK) {
+    char file[4400], assign[128];
+    snprintf(file, sizeof file, "%s/psplit.tsv", path);
+    FILE *f = fopen(file, "w");
+    if (f) {
+      fprintf(f, "# SD-10.6: a, P(split), splits, seeds (d = 2, V = diag(a, 1), beta = 1, n = 100)\n");
+      for (int g = 0; g < ng; g++)
+        fprintf(f, "%g\t%.4f\t%d\t%d\n", grid[g], psplit[g], (int)lround(psplit[g] * seeds), seeds);
+      int werr = ferror(f);
+      if (fclose(f) == 0 && !werr) {
+        snprintf(assign, sizeof assign, "fmt='png'; seeds=%d; lo=%g; hi=%g", seeds, lo_edge, hi_edge);
+        if (spx_out_gnuplot(path, "validate_threshold.gp", assign) == SPX_OK)
+          snprintf(r->figure, sizeof r->figure, "SD-10.6/psplit.png");
+      }
+    }
   }
   spx_claim_set(r, ok,
                 "P(split) = 0 on [0.80, 1.17], >= 0.5 for a <= 0.60 and a >= 1.30; edges within "

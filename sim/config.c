@@ -26,7 +26,9 @@
 #include <libconfig.h>
 
 #include "mat.h"
+#include "settle.h"
 #include "status.h"
+#include "transport.h" /* spx_sd_compose, SPX_TRANSPORT_N_LIMIT */
 
 /* K_ANY: any structure; the module that owns the key validates it (spx_config_setting). */
 typedef enum { K_INT, K_FLOAT, K_BOOL, K_STRING, K_MATRIX, K_VECTOR, K_HEADS, K_ANY } key_type;
@@ -66,8 +68,15 @@ static const key_def keys[] = {
     {"model.K", K_MATRIX, NULL, 0, 0, NULL, "key matrix; default identity"},
     {"model.A", K_MATRIX, NULL, 0, 0, NULL, "logit form Q^T K given directly (excludes Q, K)"},
     {"model.V", K_MATRIX, NULL, 0, 0, NULL, "value matrix; default identity"},
+    {"model.sd", K_ANY, NULL, 0, 0, NULL,
+     "S-D logit form A = S - D [D]: { B = <matrix>; C = <matrix>; }, S = (B - B^T)/2, D = C C^T "
+     "(C: d rows of k <= d numbers, or a d x d matrix); excludes Q, K, A, F, R"},
+    {"model.F", K_MATRIX, NULL, 0, 0, NULL,
+     "filtering part of A = F + R (its symmetric part is used; warning if F is not symmetric)"},
+    {"model.R", K_MATRIX, NULL, 0, 0, NULL,
+     "routing part of A = F + R (its skew part is used; warning if R is not skew)"},
     {"model.heads", K_HEADS, NULL, 0, 0, NULL,
-     "multi-head: list of groups {Q; K; A; V}, drives summed (excludes model.Q/K/A/V)"},
+     "multi-head: list of groups {Q; K; A; V} (or sd, F, R), drives summed (excludes model.Q/K/A/V)"},
     {"model.seed", K_INT, "1", 0, 4294967295.0, NULL, "seed of named random matrices"},
     {"init.kind", K_STRING, "\"uniform\"", 0, 0,
      "uniform|cap|hemisphere|circle|cluster|pure_mode|orthonormal|file", "initial condition"},
@@ -88,6 +97,11 @@ static const key_def keys[] = {
     {"solver.max_steps", K_INT, "500000", 1, 1e15, NULL, "maximum steps per output interval"},
     {"solver.max_order", K_INT, "0", 0, 12, NULL, "maximum order (0: method default)"},
     {"solver.h0", K_FLOAT, "0.0", 0, BIG, NULL, "initial step (0: automatic)"},
+    {"solver.stop_when_settled", K_BOOL, "false", 0, 0, NULL,
+     "stop early once within stop_tol of a linearly stable pure mode (CVODE back ends, symmetric "
+     "A = V, one head, no mask; summary.tsv: settled, t_settled)"},
+    {"solver.stop_tol", K_FLOAT, "1e-6", 1e-14, 1e-2, NULL,
+     "early stop: distance to the pure mode, max_i(1 - |y_i^k*|)"},
     {"output.every", K_FLOAT, "0.0", 0, BIG, NULL, "time between output rows (0: t_final/200)"},
     {"output.trajectory_every", K_INT, "10", 0, 1e9, NULL,
      "write the state at every k-th output row (0: first and last only)"},
@@ -99,6 +113,35 @@ static const key_def keys[] = {
     {"classify.pm_tol", K_FLOAT, "1e-3", 0, 1, NULL, "pure mode iff max_i(1-|y_i^k|) < pm_tol"},
     {"classify.cluster_threshold", K_FLOAT, "0.999", -1, 1, NULL, "clusters: <x_i,x_j> > threshold"},
     {"classify.speed_tol", K_FLOAT, "1e-6", 0, BIG, NULL, "stationary iff max_i |dx_i/dt| < speed_tol"},
+    /* sweep: read and validated by sim/sweep.c (bin/sim sweep --help); no defaults added */
+    {"sweep.axes", K_ANY, NULL, 0, 0, NULL,
+     "bin/sim sweep: ( { param = \"model.beta\"; linspace = [lo, hi]; count = N; }, ... ) or "
+     "values = [...], logspace = [lo, hi]; name = \"a\" for a parameter of sweep.derived"},
+    {"sweep.derived", K_ANY, NULL, 0, 0, NULL,
+     "keys computed from the axes, e.g. [\"model.spectrum=[${a}, 1.0]\"]"},
+    {"sweep.replicas", K_INT, NULL, 1, 1000000, NULL,
+     "runs per point (default 1); run r of point p has init.seed = seed + p * replicas + r"},
+    {"sweep.seed", K_INT, NULL, 0, 4294967295.0, NULL, "first seed of the sweep (default init.seed)"},
+    {"sweep.metrics", K_ANY, NULL, 0, 0, NULL, "summary.tsv keys recorded per run, e.g. [\"f_plus\"]"},
+    {"sweep.figures", K_ANY, NULL, 0, 0, NULL,
+     "( { kind = \"heatmap\" | \"fractions\" | \"metric\" | \"snapshots\"; x = ...; ... } )"},
+    {"checkpoint.every_steps", K_INT, "10000", 0, 1e15, NULL,
+     "restart point (checkpoint.bin) at the first output row after this many solver steps "
+     "since the last one (0: off); validated by sim/checkpoint.c"},
+    {"checkpoint.every_time", K_FLOAT, "0.0", 0, BIG, NULL,
+     "restart point at the first output row this much time after the last one (0: off)"},
+    {"checkpoint.on_signal", K_STRING, "\"exact\"", 0, 0, "exact|now",
+     "SIGINT/SIGTERM: exact keeps the last restart point (resume is bitwise exact); now adds one "
+     "at the row reached (no work lost; resume equal to solver tolerance)"},
+    {"transport.every", K_INT, "0", 0, 1e9, NULL,
+     "bin/sim run: transport diagnostics (transport.tsv) at every k-th output row (0: off)"},
+    {"transport.max_n", K_INT, "1000", 2, SPX_TRANSPORT_N_LIMIT, NULL,
+     "transport.every > 0 is refused above this model.n (n x n matrix, O(n^3) per snapshot)"},
+    {"transport.head", K_INT, "1", 1, 1e6, NULL, "head whose attention matrix is diagnosed"},
+    {"transport.kind", K_STRING, "\"softmax\"", 0, 0, "uniform_causal|window|sink|softmax",
+     "bin/sim transport CONFIG: the matrix (softmax: attention of the initial state)"},
+    {"transport.windows", K_VECTOR, NULL, 1, 1e8, NULL,
+     "bin/sim transport, kind window: widths w to sweep, e.g. [2, 4, 8] (default: model.window)"},
 };
 #define NKEYS ((int)(sizeof keys / sizeof *keys))
 
@@ -243,9 +286,11 @@ static int check_type(const spx_config *c, const config_setting_t *s, const key_
         for (int i = 0; i < config_setting_length(g); i++) {
           const config_setting_t *e = config_setting_get_elem(g, i);
           const char *nm = config_setting_name(e);
-          if (strcmp(nm, "Q") && strcmp(nm, "K") && strcmp(nm, "A") && strcmp(nm, "V"))
-            return bad(c, e, key, "unknown member \"%s\" of head %d; allowed: Q, K, A, V", nm,
-                       h + 1);
+          if (strcmp(nm, "Q") && strcmp(nm, "K") && strcmp(nm, "A") && strcmp(nm, "V") &&
+              strcmp(nm, "sd") && strcmp(nm, "F") && strcmp(nm, "R"))
+            return bad(c, e, key, "unknown member \"%s\" of head %d; allowed: Q, K, A, V, sd, F, R",
+                       nm, h + 1);
+          if (strcmp(nm, "sd") == 0) continue; /* a group { B; C; }: read_sd checks it */
           int et = config_setting_type(e);
           if (et != CONFIG_TYPE_STRING && et != CONFIG_TYPE_LIST && et != CONFIG_TYPE_GROUP)
             return bad(c, e, key, "head %d: %s must be %s", h + 1, nm, type_name(K_MATRIX));
@@ -783,7 +828,137 @@ cleanup:
   return status;
 }
 
-/* The logit form and values of one head from a group holding Q/K/A/V (model or a heads entry). */
+/* The factor C of D = C C^T (spec transport_routing.md §2.3): explicit rows of k numbers
+ * (1 <= k <= d), or any d x d matrix of read_matrix (k = d). C holds d x d; *k its columns. */
+static int read_factor(spx_config *c, config_setting_t *parent, const char *path, int d,
+                       unsigned long seed, double *C, int *k)
+{
+  config_setting_t *s = config_setting_get_member(parent, "C");
+  const config_setting_t *r0 = config_setting_type(s) == CONFIG_TYPE_LIST &&
+                                       config_setting_length(s) > 0
+                                   ? config_setting_get_elem(s, 0)
+                                   : NULL;
+  int t0 = r0 ? config_setting_type(r0) : CONFIG_TYPE_NONE;
+  if (!r0 || (t0 != CONFIG_TYPE_ARRAY && t0 != CONFIG_TYPE_LIST) ||
+      config_setting_length(r0) == d) {
+    *k = d;
+    return read_matrix(c, parent, "C", path, d, seed, C);
+  }
+  int kk = config_setting_length(r0);
+  if (kk < 1 || kk > d)
+    return bad(c, r0, path, "row 1 has %d entries; C is d x k with 1 <= k <= model.d = %d", kk, d);
+  if (config_setting_length(s) != d)
+    return bad(c, s, path, "has %d rows; C must have model.d = %d rows (of k = %d numbers)",
+               config_setting_length(s), d, kk);
+  for (int i = 0; i < d; i++) {
+    const config_setting_t *row = config_setting_get_elem(s, i);
+    int rt = config_setting_type(row);
+    if (rt != CONFIG_TYPE_ARRAY && rt != CONFIG_TYPE_LIST)
+      return bad(c, row, path, "row %d must be an array [a, b, ...] of %d numbers", i + 1, kk);
+    if (config_setting_length(row) != kk)
+      return bad(c, row, path, "row %d has %d entries; every row of C needs k = %d (as row 1)",
+                 i + 1, config_setting_length(row), kk);
+    int st = get_vector(c, row, path, kk, C + (long)i * kk, NULL);
+    if (st) return st;
+  }
+  *k = kk;
+  return SPX_OK;
+}
+
+/* A = S - D from sd = { B; C; }: S = (B - B^T)/2, D = C C^T (§2.3 [D]); a missing factor is 0. */
+static int read_sd(spx_config *c, config_setting_t *sd, const char *prefix, int d,
+                   unsigned long seed0, double *A)
+{
+  int status = SPX_OK, k = d;
+  char path[160], key[160];
+  snprintf(key, sizeof key, "%s.sd", prefix);
+  double *B = calloc((size_t)d * d, sizeof(double)), *C = calloc((size_t)d * d, sizeof(double));
+  double *S = malloc(sizeof(double) * d * d), *D = malloc(sizeof(double) * d * d);
+  if (!B || !C || !S || !D) { status = SPX_ENOMEM; goto cleanup; }
+  if (config_setting_type(sd) != CONFIG_TYPE_GROUP) {
+    status = bad(c, sd, key, "sd must be a group sd = { B = <matrix>; C = <matrix>; } (A = "
+                                "(B - B^T)/2 - C C^T)");
+    goto cleanup;
+  }
+  for (int i = 0; i < config_setting_length(sd); i++) {
+    const config_setting_t *e = config_setting_get_elem(sd, i);
+    const char *nm = config_setting_name(e);
+    if (strcmp(nm, "B") && strcmp(nm, "C")) {
+      status = bad(c, e, key, "unknown member \"%s\" of sd; allowed: B (S = (B - B^T)/2) and "
+                                 "C (D = C C^T)", nm);
+      goto cleanup;
+    }
+  }
+  if (config_setting_length(sd) == 0) {
+    status = bad(c, sd, key, "sd needs B (S = (B - B^T)/2) and/or C (D = C C^T)");
+    goto cleanup;
+  }
+  if (config_setting_get_member(sd, "B")) {
+    snprintf(path, sizeof path, "%s.sd.B", prefix);
+    SPX_TRY(read_matrix(c, sd, "B", path, d, seed0 + 6, B));
+  }
+  if (config_setting_get_member(sd, "C")) {
+    snprintf(path, sizeof path, "%s.sd.C", prefix);
+    SPX_TRY(read_factor(c, sd, path, d, seed0 + 7, C, &k));
+  }
+  spx_sd_compose(d, B, k, C, S, D, A);
+cleanup:
+  free(B);
+  free(C);
+  free(S);
+  free(D);
+  return status;
+}
+
+/* A = F + R from the filtering (symmetric) and routing (skew) parts (§2.2). Their symmetric and
+ * skew parts are taken, with a warning when a given matrix was not already so: a named random
+ * matrix can then serve as either part [ours]. A missing part is 0. */
+static int read_fr(spx_config *c, config_setting_t *g, const char *prefix, int d,
+                   unsigned long seed0, double *A)
+{
+  int status = SPX_OK;
+  char path[160];
+  double *M = malloc(sizeof(double) * d * d), *P = malloc(sizeof(double) * d * d);
+  double *Q = malloc(sizeof(double) * d * d);
+  if (!M || !P || !Q) { status = SPX_ENOMEM; goto cleanup; }
+  memset(A, 0, sizeof(double) * d * d);
+  for (int part = 0; part < 2; part++) {
+    const char *nm = part ? "R" : "F";
+    config_setting_t *s = config_setting_get_member(g, nm);
+    if (!s) continue;
+    char loc[512];
+    where(c, s, loc, sizeof loc); /* before read_matrix replaces the setting (no line then) */
+    snprintf(path, sizeof path, "%s.%s", prefix, nm);
+    SPX_TRY(read_matrix(c, g, nm, path, d, seed0 + 8 + part, M));
+    spx_routing_split(d, M, Q, P, NULL);  /* Q = skew part, P = symmetric part */
+    const double *keep = part ? Q : P, *drop = part ? P : Q;
+    double nk = 0.0, nd = 0.0;
+    for (int i = 0; i < d * d; i++) {
+      nk += keep[i] * keep[i];
+      nd += drop[i] * drop[i];
+      A[i] += keep[i];
+    }
+    if (nd > 0.0 && nk == 0.0) {
+      spx_error("%s: %s: is %s: its %s part, the one %s uses, is zero", loc, path,
+                part ? "symmetric" : "skew", part ? "skew" : "symmetric",
+                part ? "routing" : "filtering");
+      status = SPX_EINVAL;
+      goto cleanup;
+    }
+    if (nd > 1e-24 * (nk + nd))
+      spx_warn("%s: %s: not %s (||%s part||_F / ||%s||_F = %.3g): only its %s part is used",
+               loc, path, part ? "skew" : "symmetric", part ? "symmetric" : "skew", nm,
+               sqrt(nd / (nk + nd)), part ? "skew" : "symmetric");
+  }
+cleanup:
+  free(M);
+  free(P);
+  free(Q);
+  return status;
+}
+
+/* The logit form and values of one head from a group holding Q/K/A/V, or sd, or F/R (model or a
+ * heads entry). */
 static int read_head(spx_config *c, config_setting_t *g, const char *prefix, int d,
                      unsigned long seed0, spx_head *h)
 {
@@ -792,12 +967,24 @@ static int read_head(spx_config *c, config_setting_t *g, const char *prefix, int
   double *Q = malloc(sizeof(double) * d * d), *K = malloc(sizeof(double) * d * d);
   if (!Q || !K) { status = SPX_ENOMEM; goto cleanup; }
   const config_setting_t *sA = config_setting_get_member(g, "A");
+  config_setting_t *sSD = config_setting_get_member(g, "sd");
   int hasQ = config_setting_get_member(g, "Q") != NULL, hasK = config_setting_get_member(g, "K") != NULL;
+  int hasF = config_setting_get_member(g, "F") != NULL, hasR = config_setting_get_member(g, "R") != NULL;
   if (sA && (hasQ || hasK)) {
     status = bad(c, sA, prefix, "give either A (the logit form) or Q and K, not both");
     goto cleanup;
   }
-  if (sA) {
+  if ((sA != NULL) + (hasQ || hasK) + (sSD != NULL) + (hasF || hasR) > 1) {
+    status = bad(c, sSD ? sSD : g, prefix,
+                 "give one form of the logits: A, or Q and K, or sd = { B; C; } (A = S - D), or F "
+                 "and R (A = F + R)");
+    goto cleanup;
+  }
+  if (sSD) {
+    SPX_TRY(read_sd(c, sSD, prefix, d, seed0, h->A));
+  } else if (hasF || hasR) {
+    SPX_TRY(read_fr(c, g, prefix, d, seed0, h->A));
+  } else if (sA) {
     snprintf(path, sizeof path, "%s.A", prefix);
     SPX_TRY(read_matrix(c, g, "A", path, d, seed0 + 3, h->A));
   } else {
@@ -849,8 +1036,8 @@ static int build_model(spx_config *c, int n, int d)
   SPX_TRY(get_int(c, "model.seed", &seed));
 
   if (spec || heads) {
-    static const char *const single[] = {"Q", "K", "A", "V"};
-    for (int i = 0; i < 4; i++) {
+    static const char *const single[] = {"Q", "K", "A", "V", "sd", "F", "R"};
+    for (int i = 0; i < 7; i++) {
       config_setting_t *s = config_setting_get_member(mg, single[i]);
       if (s)
         return bad(c, s, single[i],
@@ -1003,6 +1190,19 @@ static int extract(spx_config *c)
                "%lld is above 5, the highest order of BDF (method \"%s\"); allowed: 0..5 (Adams: "
                "0..12)", v, p->method);
   SPX_TRY(get_num(c, "solver.h0", &p->solver.h0));
+  p->stop_when_settled = config_setting_get_bool(config_lookup(&c->cfg, "solver.stop_when_settled"));
+  SPX_TRY(get_num(c, "solver.stop_tol", &p->stop_tol));
+  if (p->stop_when_settled) {
+    char why[200];
+    const spx_solver_type *st = spx_solver_find(p->method);
+    if (st && !spx_solver_can_stop(st))
+      return bad(c, config_lookup(&c->cfg, "solver.stop_when_settled"), "solver.stop_when_settled",
+                 "needs a CVODE back end (solver.method = adams, bdf or bdf_newton), not \"%s\"",
+                 p->method);
+    if (spx_settle_check(p->model, why, sizeof why) != SPX_OK)
+      return bad(c, config_lookup(&c->cfg, "solver.stop_when_settled"), "solver.stop_when_settled",
+                 "%s", why);
+  }
 
   /* output */
   SPX_TRY(get_num(c, "output.every", &x));
@@ -1021,6 +1221,27 @@ static int extract(spx_config *c)
   SPX_TRY(get_num(c, "classify.pm_tol", &p->classify.pm_tol));
   SPX_TRY(get_num(c, "classify.cluster_threshold", &p->classify.cluster_threshold));
   SPX_TRY(get_num(c, "classify.speed_tol", &p->classify.speed_tol));
+
+  /* transport: range checks here; sim/transport_run.c and the transport command read the values.
+   * The n guard comes before anything is written (the snapshots form n x n matrices). */
+  long long every, maxn;
+  SPX_TRY(get_int(c, "transport.every", &every));
+  SPX_TRY(get_int(c, "transport.max_n", &maxn));
+  SPX_TRY(get_int(c, "transport.head", &v));
+  SPX_TRY(get_str(c, "transport.kind", &str));
+  if (v > p->model->nheads)
+    return bad(c, config_lookup(&c->cfg, "transport.head"), "transport.head",
+               "%lld is above the number of heads %d (heads are 1..%d)", v, p->model->nheads,
+               p->model->nheads);
+  if (every > 0 && n < 2)
+    return bad(c, config_lookup(&c->cfg, "transport.every"), "transport.every",
+               "the transport diagnostics need model.n >= 2 (a cut has two sides)");
+  if (every > 0 && n > maxn)
+    return bad(c, config_lookup(&c->cfg, "transport.every"), "transport.every",
+               "the transport diagnostics form the n x n attention matrix and eigen-solve it at "
+               "every snapshot: model.n = %lld is above transport.max_n = %lld; raise "
+               "transport.max_n (at most %d) or set transport.every = 0",
+               n, maxn, SPX_TRANSPORT_N_LIMIT);
 cleanup:
   return status;
 }
@@ -1033,6 +1254,10 @@ static int set_name(spx_config *c)
   if (nm) {
     if (!*nm || strchr(nm, '/') || strcmp(nm, ".") == 0 || strcmp(nm, "..") == 0)
       return bad(c, s, "name", "\"%s\" must be a plain folder name (no '/')", nm);
+    for (const char *q = nm; *q; q++) /* found by make fuzz: a newline broke the resolved config */
+      if ((unsigned char)*q < 0x20 || *q == 0x7f)
+        return bad(c, s, "name", "must be a plain folder name: no control characters (byte 0x%02x "
+                                 "at position %d)", (unsigned char)*q, (int)(q - nm) + 1);
     c->name = strdup(nm);
   } else {
     const char *b = strrchr(c->path, '/');
@@ -1196,11 +1421,24 @@ static void print_setting(FILE *f, const config_setting_t *s, int indent)
   }
 }
 
+/* Text inside the header comment: a newline or other control character (a file name, a --set
+ * value spread over lines) would end the comment and break the file, so they print as '?'. */
+static void print_comment_text(FILE *f, const char *s)
+{
+  for (; *s; s++) fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, f);
+}
+
 int spx_config_write_resolved(const spx_config *c, FILE *f)
 {
   const config_setting_t *root = config_root_setting(&c->cfg);
-  fprintf(f, "# Resolved config of run \"%s\" (from %s", c->name, c->path);
-  for (int i = 0; i < c->nsets; i++) fprintf(f, ", --set %s", c->set_text[i]);
+  fprintf(f, "# Resolved config of run \"");
+  print_comment_text(f, c->name);
+  fprintf(f, "\" (from ");
+  print_comment_text(f, c->path);
+  for (int i = 0; i < c->nsets; i++) {
+    fprintf(f, ", --set ");
+    print_comment_text(f, c->set_text[i]);
+  }
   fprintf(f, "): every default and seed filled in.\n# Repeat the run with: bin/sim run "
              "config.resolved.cfg\n");
   fprintf(f, "name = ");

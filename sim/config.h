@@ -27,6 +27,8 @@ typedef struct {
   spx_init_spec init;          /* initial condition */
   const char *method;          /* solver.method */
   spx_solver_settings solver;  /* tolerances, steps */
+  int stop_when_settled;       /* solver.stop_when_settled: early stop (sim/settle.h) */
+  double stop_tol;             /* solver.stop_tol */
   double t_final;              /* solver.t_final (in tau units when model.usa_time = "rescaled") */
   double every;                /* output.every: time between output rows */
   int traj_every;              /* output.trajectory_every: write the state every k-th output row (0: off) */

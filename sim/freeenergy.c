@@ -15,19 +15,20 @@
  */
 #include "freeenergy.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "status.h"
+#include "table.h"
 
 struct spx_fe {
   spx_fe_kind kind;
   int nkeys, d;
   double beta;
   double *keys;  /* nkeys x d */
+  double *keysT; /* d x nkeys: the keys transposed, so that the logits vectorize over keys */
   double *a;     /* nkeys: exponents -beta U_j, then the weights p_j */
   double *kbar;  /* d: the p-mean of the keys */
   double *g;     /* d: Euclidean gradient scratch (sphere evaluation) */
@@ -68,6 +69,7 @@ int spx_fe_create(spx_fe_kind kind, int nkeys, int d, double beta, const double 
   fe->beta = beta;
   int dm = d > 1 ? d - 1 : 1;
   fe->keys = malloc(sizeof(double) * nkeys * d);
+  fe->keysT = malloc(sizeof(double) * nkeys * d);
   fe->a = malloc(sizeof(double) * nkeys);
   fe->kbar = malloc(sizeof(double) * d);
   fe->g = malloc(sizeof(double) * d);
@@ -75,11 +77,13 @@ int spx_fe_create(spx_fe_kind kind, int nkeys, int d, double beta, const double 
   fe->hx = malloc(sizeof(double) * d);
   fe->rh = malloc(sizeof(double) * d * d);
   fe->tmp = malloc(sizeof(double) * d * dm);
-  if (!fe->keys || !fe->a || !fe->kbar || !fe->g || !fe->hs || !fe->hx || !fe->rh || !fe->tmp) {
+  if (!fe->keys || !fe->keysT || !fe->a || !fe->kbar || !fe->g || !fe->hs || !fe->hx || !fe->rh || !fe->tmp) {
     status = SPX_ENOMEM;
     goto cleanup;
   }
   memcpy(fe->keys, keys, sizeof(double) * nkeys * d);
+  for (int j = 0; j < nkeys; j++)
+    for (int c = 0; c < d; c++) fe->keysT[(long)c * nkeys + j] = keys[(long)j * d + c];
   *out = fe;
   fe = NULL;
 cleanup:
@@ -91,6 +95,7 @@ void spx_fe_free(spx_fe *fe)
 {
   if (!fe) return;
   free(fe->keys);
+  free(fe->keysT);
   free(fe->a);
   free(fe->kbar);
   free(fe->g);
@@ -115,16 +120,26 @@ static double weights(const spx_fe *fe, const double *x, double *a, double *kbar
   const int n = fe->nkeys, d = fe->d;
   const double beta = fe->beta;
   double amax = -INFINITY;
-  for (int j = 0; j < n; j++) {
-    const double *k = fe->keys + (long)j * d;
-    double s = 0.0;
-    if (fe->kind == SPX_FE_ATTENTION) {
-      for (int c = 0; c < d; c++) s += x[c] * k[c];
-    } else {
-      for (int c = 0; c < d; c++) s -= 0.5 * (x[c] - k[c]) * (x[c] - k[c]);
+  if (fe->kind == SPX_FE_ATTENTION) {
+    /* <x, k_j> for all j at once, summed over c in the same order as a plain dot product (the
+     * same rounding), but independent across j, so the loop vectorizes */
+    for (int j = 0; j < n; j++) a[j] = 0.0;
+    for (int c = 0; c < d; c++) {
+      const double xc = x[c], *kt = fe->keysT + (long)c * n;
+      for (int j = 0; j < n; j++) a[j] += xc * kt[j];
     }
-    a[j] = beta * s;
-    if (a[j] > amax) amax = a[j];
+    for (int j = 0; j < n; j++) {
+      a[j] *= beta;
+      if (a[j] > amax) amax = a[j];
+    }
+  } else {
+    for (int j = 0; j < n; j++) {
+      const double *k = fe->keys + (long)j * d;
+      double s = 0.0;
+      for (int c = 0; c < d; c++) s -= 0.5 * (x[c] - k[c]) * (x[c] - k[c]);
+      a[j] = beta * s;
+      if (a[j] > amax) amax = a[j];
+    }
   }
   if (!isfinite(amax)) return NAN;
   double z = 0.0;
@@ -287,57 +302,10 @@ double spx_fe_cluster_neff(const spx_fe *fe, int nclusters, const int *labels)
 
 int spx_fe_read_keys(const char *path, int n, int d, double *K)
 {
-  int status = SPX_OK;
-  char *line = NULL;
-  size_t cap = 0;
-  long lineno = 0, row = 0;
-  FILE *f = fopen(path, "r");
-  if (!f) {
-    spx_error("keys file \"%s\": cannot open (%s)", path, strerror(errno));
-    return SPX_EINVAL;
-  }
-  while (getline(&line, &cap, f) >= 0) {
-    lineno++;
-    char *p = line;
-    while (*p == ' ' || *p == '\t') p++;
-    if (*p == '#' || *p == '\n' || *p == '\r' || *p == '\0') continue;
-    if (row >= n) {
-      spx_error("keys file %s:%ld: more than the expected %d rows", path, lineno, n);
-      status = SPX_EINVAL;
-      goto cleanup;
-    }
-    int col = 0;
-    for (;;) {
-      while (*p == ' ' || *p == '\t' || *p == ',') p++;
-      if (*p == '\n' || *p == '\r' || *p == '\0' || *p == '#') break;
-      char *end;
-      double v = strtod(p, &end);
-      if (end == p || !isfinite(v)) {
-        spx_error("keys file %s:%ld: column %d is not a finite number", path, lineno, col + 1);
-        status = SPX_EINVAL;
-        goto cleanup;
-      }
-      if (col >= d) {
-        spx_error("keys file %s:%ld: more than the expected %d columns", path, lineno, d);
-        status = SPX_EINVAL;
-        goto cleanup;
-      }
-      K[row * d + col++] = v;
-      p = end;
-    }
-    if (col != d) {
-      spx_error("keys file %s:%ld: %d columns, expected %d", path, lineno, col, d);
-      status = SPX_EINVAL;
-      goto cleanup;
-    }
-    row++;
-  }
-  if (row != n) {
-    spx_error("keys file %s: %ld data rows, expected %d", path, row, n);
-    status = SPX_EINVAL;
-  }
-cleanup:
-  free(line);
-  fclose(f);
-  return status;
+  double *t = NULL;
+  int status = spx_table_read(path, "keys file", n, d, NULL, NULL, &t, NULL, NULL);
+  if (status) return status;
+  memcpy(K, t, sizeof(double) * n * d);
+  free(t);
+  return SPX_OK;
 }

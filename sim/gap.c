@@ -9,7 +9,9 @@
  * N - 1 (the pitfall of §7c). Our default ([ours], as the spec recommends) drops eigenvalues
  * above -1e-8 max|lambda| from the search; the paper's rule stays available (floor_rel <= 0).
  * Two boundary cases are ours too: one retained eigenvalue -> the gap is to the null space above
- * it (count 1); none -> dim E_- = 0 for every theta > 0.
+ * it (count 1); none -> dim E_- = 0 for every theta > 0. Also ours: the option to_null adds the
+ * jump "least negative retained eigenvalue -> null floor" to the candidates, so that the count of
+ * an equilibrium's Hessian can be its number of negative eigenvalues (flowhess.c).
  *
  * Riesz projector (eq. 4, §2.4): P = (1/2 pi i) oint (zI - H)^{-1} dz on a circle, by the
  * trapezoidal rule with M nodes; for a circle the rule converges geometrically in M
@@ -139,6 +141,7 @@ void spx_gap_settings_default(spx_gap_settings *s)
   s->floor_rel = 1e-8;
   s->top = 0;
   s->relgap_min = 0.05;
+  s->to_null = 0;
 }
 
 int spx_gap_count(int n, const double *evals, double theta)
@@ -177,7 +180,7 @@ int spx_gap_find(int n, const double *evals, const spx_gap_settings *s, spx_gap 
       g->lambda_hi = evals[0];
       return SPX_OK;
     }
-    if (R == 1) {
+    if (R == 1 && !s->to_null) {
       i0 = 0;
       g->jump = INFINITY;
     } else {
@@ -187,6 +190,15 @@ int spx_gap_find(int n, const double *evals, const spx_gap_settings *s, spx_gap 
         if (q > best) {
           best = q;
           i0 = i;
+        }
+      }
+      /* to_null: the last retained eigenvalue against the floor (everything above it is null
+       * space or positive); ties go to the null gap. */
+      if (s->to_null) {
+        double q = fabs(evals[R - 1]) / (s->floor_rel * maxabs);
+        if (q >= best) {
+          best = q;
+          i0 = R - 1;
         }
       }
       g->jump = best;

@@ -31,9 +31,14 @@ typedef struct {
   double floor_rel;
   int top;            /* search only the `top` lowest retained eigenvalues (0: all); §7b uses 20 */
   double relgap_min;  /* a gap is genuine iff Delta / max|lambda| > relgap_min (0.05, §7c) */
+  /* 1 ([ours], needs floor_rel > 0): the jump from the least negative retained eigenvalue to the
+   * null floor, |lambda_R| / (floor_rel max|lambda|), is a candidate too, so that a spectrum whose
+   * clearest gap is "negative part -> zero and positive part" gives the count of ALL negative
+   * eigenvalues (the Morse count of an equilibrium's Hessian). 0: the spec's rule (default). */
+  int to_null;
 } spx_gap_settings;
 
-/* floor_rel 1e-8, top 0, relgap_min 0.05. */
+/* floor_rel 1e-8, top 0, relgap_min 0.05, to_null 0. */
 void spx_gap_settings_default(spx_gap_settings *s);
 
 /* The result of the gap finder. */

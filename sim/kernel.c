@@ -17,21 +17,72 @@
  *   df_i = dF_i - (<du_i, F_i> + <u_i, dF_i>) u_i - <u_i, F_i> du_i.
  * One pass over the partners per row computes all of it: the cost of one RHS.
  *
+ * Speed (issue 4; spec §2.5 "the n x n matrix W can be fused away"). Three row paths, chosen at
+ * create time (spx_kernel_set_path can force one, for tests and benchmarks):
+ *  - small (automatic for d = 2, 3, 4): the fused pair loop, the d accumulators in registers;
+ *  - blas (automatic for d >= 5): blocks of SPX_KB_ROWS rows x SPX_KB_COLS partners with two dgemm
+ *    calls per block (logits S = beta Q U^T, then F += E Y^T, spec c_stack.md §5 "blocked BLAS-3
+ *    RHS"), OpenBLAS single-threaded inside the OpenMP row-block loop (c_stack.md §2). The
+ *    issue asks for it from d = 16; measured, it beats the generic loop from d = 5 at every n
+ *    (the dgemm reuses each loaded u_j for several rows), so it starts there;
+ *  - generic (any d): the small loop's operations with a runtime d, in three passes over the
+ *    partners; it serves the loose-bound fallback rows, J v and the reference of the tests.
+ * The pair loops are written over W = 8 explicit lanes: lane l of a row sums the partners
+ * j = lo + l (mod W), and the lanes are added in a fixed tree at the end. The last, partial group
+ * of W partners runs through the same vector loop with the lanes past the end adding exact zeros
+ * (u and y are allocated W entries longer, so those lanes read finite numbers). The compiler turns the
+ * lane loop into SIMD instructions, but the order of every sum is the one written here, so the
+ * result does not depend on the vector width, on alignment or on the thread count. The small and
+ * generic paths do the same operations in the same order: they agree bitwise (tested).
+ *
+ * The exponential is our own (kexp below), branch-free so that it vectorizes inside the lanes
+ * [ours]: Cody-Waite reduction x = k ln2 + r, |r| <= ln2/2 (ln2 split in a 32-bit head, so that
+ * k ln2_hi is exact, and a tail), e^r = 1 + r + r^2 P(r) with P the degree-9 interpolant of
+ * (e^r - 1 - r)/r^2 at the Chebyshev nodes of [-ln2/2, ln2/2] (coefficients computed by us in
+ * 50-digit arithmetic; approximation error 1.6e-17 relative, 0.14 ulp), and the scaling by 2^k done
+ * as (e^r 2^(k+600)) 2^-600 so that subnormal results are rounded once. Inputs below -746 are
+ * clamped to -746 (result 0). Accuracy: <= 4 ulp relative over [-708.39, 1] and <= 4 units of the
+ * subnormal spacing over [-746, -708.39] (measured: <= 1 ulp; tests/test_kernel.c). The kernel only
+ * feeds it L_ij - m_i <= 0 (plus rounding), bounded below by about -2 beta |q_i| max|u_j|. NaN
+ * propagates. With FMA hardware (__FMA__: the kernel is built -march=native, see the Makefile) the
+ * polynomial and the pair sums use fma(); without it, separate multiply and add: a build's results
+ * are reproducible, results of different builds may differ in the last bits.
+ *
  * Layout: the partner loop reads u, y, r, du, V du as structure-of-arrays (d rows of n) so that
- * the compiler vectorizes over j. Rows are computed independently (OpenMP over i) and each sum
+ * the lanes load contiguous memory. Rows are computed independently (OpenMP over i) and each sum
  * has a fixed order: results do not depend on the number of threads.
  */
 #include "kernel.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <cblas.h>
+#include <omp.h>
+
 #include "status.h"
+
+/* OpenBLAS's thread control (declared by its cblas.h too; repeated in case cblas.h is netlib's). */
+void openblas_set_num_threads(int num_threads);
+
+#define W 8               /* lanes of the pair loops */
+#define SPX_KB_ROWS 32    /* rows per block of the BLAS path */
+#define SPX_KB_COLS 1024  /* partners per block of the BLAS path (a multiple of W) */
+#define SPX_KB_MIN_D 5    /* the automatic choice takes the BLAS path from this d on (measured
+                           * faster than the generic loop for every n at d >= 5, slower at d <= 4) */
+
+#if defined(__FMA__)
+#define KFMA(a, b, c) fma((a), (b), (c))
+#else
+#define KFMA(a, b, c) ((a) * (b) + (c))
+#endif
 
 struct spx_kernel {
   const spx_model *m;
   int n, d, H;
+  spx_kernel_path path; /* the row path used by the RHS */
   double *u;      /* n x d normalized rows (AoS) */
   double *us;     /* d x n normalized rows (SoA) */
   double *unorm;  /* n: |x_i| */
@@ -43,15 +94,87 @@ struct spx_kernel {
   double *dus;    /* d x n: du_j (SoA), for J·v */
   double *du;     /* n x d: du_i (AoS) */
   double *vdus;   /* H x d x n: V_h du_j (SoA), for J·v */
-  double *logz;   /* H x n: log of the row normalizer sum_j exp(L_ij) (unshifted) */
+  double *zrow;   /* H x n: z_i = sum_j exp(L_ij - zsh_i) of the last RHS (log Z_i after energy) */
+  double *zsh;    /* H x n: its shift, so that Z_i = sum_j exp(L_ij) = e^zsh z */
   double *F;      /* n x d: the summed drive F_i */
   int *bad;       /* n: row flags for non-finite values */
   double *fbuf;   /* n x d: scratch RHS for spx_kernel_dissipation */
+  int nslots;     /* per-thread scratch slots (the most threads a call uses) */
+  long slot_len;  /* doubles per slot */
+  double *slots;  /* nslots x slot_len: lane accumulators, and the blocks of the BLAS path */
   int par;        /* 1: enough work per call to run the rows in parallel */
   int bad_particle;
   const char *bad_quantity;
   spx_kernel_stats stats;
 };
+
+/* ---- the exponential ------------------------------------------------------------------------ */
+
+/* e^x, see the top of the file. Inline and branch-free: it vectorizes inside the lane loops. */
+static inline double kexp(double x)
+{
+  const double shifter = 0x1.8p52; /* adding it rounds to an integer kept in the low bits */
+  x = x < -746.0 ? -746.0 : x;     /* NaN fails the test and propagates */
+  double kd = KFMA(x, 0x1.71547652b82fep0, shifter);
+  uint64_t kb;
+  memcpy(&kb, &kd, sizeof kb);
+  kd -= shifter;                                   /* k = round(x / ln 2) */
+  double r = KFMA(kd, -0x1.62e42feep-1, x);        /* ln2_hi: 32 bits, k ln2_hi exact */
+  r = KFMA(kd, -0x1.a39ef35793c76p-33, r);         /* ln2_lo */
+  double p = 2.5100375832561234e-08;
+  p = KFMA(p, r, 2.7620075879983367e-07);
+  p = KFMA(p, r, 2.7557268480310024e-06);
+  p = KFMA(p, r, 2.4801521322368692e-05);
+  p = KFMA(p, r, 1.9841269863040545e-04);
+  p = KFMA(p, r, 1.3888888917196719e-03);
+  p = KFMA(p, r, 8.333333333330065e-03);
+  p = KFMA(p, r, 4.1666666666624164e-02);
+  p = KFMA(p, r, 1.6666666666666669e-01);
+  p = KFMA(p, r, 5.000000000000001e-01);
+  double er = 1.0 + KFMA(r * r, p, r);
+  /* bits of kd are 0x4338000000000000 + k: the low 12 bits of k + 1623 are the biased exponent
+   * of 2^(k + 600), valid for -1622 <= k <= 423 (x in [-746, 293]). */
+  uint64_t sb = (kb + 1623u) << 52;
+  double scale;
+  memcpy(&scale, &sb, sizeof scale);
+  return er * scale * 0x1p-600;
+}
+
+double spx_kernel_exp(double x) { return kexp(x); }
+
+void spx_kernel_exp_array(long len, const double *x, double *y)
+{
+#pragma omp simd
+  for (long i = 0; i < len; i++) y[i] = kexp(x[i]);
+}
+
+/* Sum of the W lanes in a fixed tree. */
+static inline double lanes_sum(const double *a)
+{
+  return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+}
+
+/* ---- life cycle ----------------------------------------------------------------------------- */
+
+/* Slot layout: scaled query (d) and the logits of one row (n + W) of the row loops, row sums (d);
+ * for the BLAS path also a block of logits (ROWS x COLS), the block sums of one head and the
+ * summed drive (ROWS x d each), the lane sums of z (ROWS x W) and the row shifts (ROWS). */
+#define SLOT_ROW(n, d) ((long)(n) + W + 2L * (d))
+static long slot_doubles(int n, int d, spx_kernel_path path)
+{
+  long len = SLOT_ROW(n, d);
+  if (path == SPX_KERNEL_BLAS)
+    len += (long)SPX_KB_ROWS * SPX_KB_COLS + 2L * SPX_KB_ROWS * d + (long)SPX_KB_ROWS * (W + 1);
+  return len;
+}
+
+static int alloc_slots(spx_kernel *k)
+{
+  free(k->slots);
+  k->slot_len = slot_doubles(k->n, k->d, k->path);
+  k->slots = malloc(sizeof(double) * k->slot_len * k->nslots);
+  return k->slots ? SPX_OK : SPX_ENOMEM;
+}
 
 int spx_kernel_create(const spx_model *m, spx_kernel **out)
 {
@@ -62,27 +185,33 @@ int spx_kernel_create(const spx_model *m, spx_kernel **out)
   k->n = m->n;
   k->d = m->d;
   k->H = m->nheads;
+  k->path = SPX_KERNEL_AUTO;
   k->u = malloc(sizeof(double) * n * d);
-  k->us = malloc(sizeof(double) * n * d);
+  k->us = calloc((size_t)(n * d + W), sizeof(double)); /* + W: the lanes of the tail */
   k->unorm = malloc(sizeof(double) * n);
   k->q = malloc(sizeof(double) * H * n * d);
   k->qn = malloc(sizeof(double) * H * n);
-  k->ys = malloc(sizeof(double) * H * n * d);
+  k->ys = calloc((size_t)(H * n * d + W), sizeof(double));
   k->rs = malloc(sizeof(double) * H * n * d);
   k->dus = malloc(sizeof(double) * n * d);
   k->du = malloc(sizeof(double) * n * d);
   k->vdus = malloc(sizeof(double) * H * n * d);
-  k->logz = malloc(sizeof(double) * H * n);
+  k->zrow = malloc(sizeof(double) * H * n);
+  k->zsh = malloc(sizeof(double) * H * n);
   k->F = malloc(sizeof(double) * n * d);
   k->bad = malloc(sizeof(int) * n);
   k->fbuf = malloc(sizeof(double) * n * d);
+  /* A call uses at most this many threads: enough for the processors and for OMP_NUM_THREADS. */
+  k->nslots = omp_get_max_threads() > omp_get_num_procs() ? omp_get_max_threads()
+                                                          : omp_get_num_procs();
   /* Below ~2e5 pair-operations per call, waking a thread team costs more than it saves (and
    * spin-waiting threads slow small runs badly on a loaded machine). */
   k->par = (double)n * n * d * H >= 2e5;
   k->bad_particle = -1;
   k->bad_quantity = "";
   if (!k->u || !k->us || !k->unorm || !k->q || !k->qn || !k->ys || !k->rs || !k->dus || !k->du ||
-      !k->vdus || !k->logz || !k->F || !k->bad || !k->fbuf) {
+      !k->vdus || !k->zrow || !k->zsh || !k->F || !k->bad || !k->fbuf ||
+      spx_kernel_set_path(k, SPX_KERNEL_AUTO) != SPX_OK) {
     spx_kernel_free(k);
     return SPX_ENOMEM;
   }
@@ -103,11 +232,40 @@ void spx_kernel_free(spx_kernel *k)
   free(k->dus);
   free(k->du);
   free(k->vdus);
-  free(k->logz);
+  free(k->zrow);
+  free(k->zsh);
   free(k->F);
   free(k->bad);
   free(k->fbuf);
+  free(k->slots);
   free(k);
+}
+
+int spx_kernel_set_path(spx_kernel *k, spx_kernel_path path)
+{
+  if (path == SPX_KERNEL_AUTO)
+    path = k->d >= SPX_KB_MIN_D ? SPX_KERNEL_BLAS
+           : k->d <= 4          ? SPX_KERNEL_SMALL
+                                : SPX_KERNEL_GENERIC;
+  if (path == SPX_KERNEL_SMALL && k->d > 4) path = SPX_KERNEL_GENERIC;
+  if (path != SPX_KERNEL_SMALL && path != SPX_KERNEL_GENERIC && path != SPX_KERNEL_BLAS)
+    return SPX_EINVAL;
+  k->path = path;
+  /* One OpenBLAS thread: the BLAS path calls dgemm from every OpenMP thread (c_stack.md §2). */
+  if (path == SPX_KERNEL_BLAS) openblas_set_num_threads(1);
+  return alloc_slots(k);
+}
+
+spx_kernel_path spx_kernel_get_path(const spx_kernel *k) { return k->path; }
+
+const char *spx_kernel_path_name(spx_kernel_path path)
+{
+  switch (path) {
+  case SPX_KERNEL_SMALL: return "small_d";
+  case SPX_KERNEL_GENERIC: return "generic";
+  case SPX_KERNEL_BLAS: return "blas3";
+  default: return "auto";
+  }
 }
 
 spx_kernel_stats spx_kernel_get_stats(const spx_kernel *k) { return k->stats; }
@@ -119,10 +277,19 @@ void spx_kernel_last_nonfinite(const spx_kernel *k, int *particle, const char **
   *quantity = k->bad_quantity;
 }
 
-/* Record the lowest flagged row (deterministic whatever the thread count). */
-static int report_bad(spx_kernel *k, const char *quantity)
+/* Threads of a parallel region: never more than the scratch slots. */
+static int team_size(const spx_kernel *k)
 {
-  for (int i = 0; i < k->n; i++)
+  int t = omp_get_max_threads();
+  return t < k->nslots ? t : k->nslots;
+}
+
+static double *slot(const spx_kernel *k) { return k->slots + (long)omp_get_thread_num() * k->slot_len; }
+
+/* Record the lowest flagged row in [i0, i1) (deterministic whatever the thread count). */
+static int report_bad(spx_kernel *k, int i0, int i1, const char *quantity)
+{
+  for (int i = i0; i < i1; i++)
     if (k->bad[i]) {
       k->bad_particle = i;
       k->bad_quantity = quantity;
@@ -133,129 +300,232 @@ static int report_bad(spx_kernel *k, const char *quantity)
 
 /* Normalize the rows (when norm-aware, or always when `unit`) and precompute q = A^T u, |q|,
  * y = V u (and r = A u when need_r). Returns SPX_ENONFINITE when x has a non-finite or zero row. */
-static int prepare(spx_kernel *k, const double *x, int need_r, int unit)
+/* Row i of prepare: |x_i|, u_i (AoS and SoA), q_i = A_h^T u_i, |q_i|, y_i = V_h u_i (SoA) and,
+ * when need_r, r_i = A_h u_i (SoA). Returns the row's contribution to max_j |u_j|. */
+static double prepare_row(spx_kernel *k, const double *x, int i, int need_r, int normalize)
 {
   const spx_model *m = k->m;
-  const int n = k->n, d = k->d, H = k->H;
-  const int normalize = m->norm_aware || unit;
-  double umax = 0.0;
-#pragma omp parallel for schedule(static) reduction(max : umax) if (k->par)
-  for (int i = 0; i < n; i++) {
-    const double *xi = x + (long)i * d;
-    double s = 0.0;
-    for (int a = 0; a < d; a++) s += xi[a] * xi[a];
-    double nrm = sqrt(s);
-    k->bad[i] = !(isfinite(nrm) && nrm > 0.0);
-    k->unorm[i] = nrm;
-    double sc = (normalize && nrm > 0.0) ? 1.0 / nrm : 1.0;
-    for (int a = 0; a < d; a++) {
-      double ua = xi[a] * sc;
-      k->u[(long)i * d + a] = ua;
-      k->us[(long)a * n + i] = ua;
-    }
-    double un = normalize ? 1.0 : nrm;
-    if (un > umax) umax = un;
-    for (int h = 0; h < H; h++) {
-      const double *A = m->heads[h].A, *V = m->heads[h].V;
-      const double *ui = k->u + (long)i * d;
-      double *qi = k->q + ((long)h * n + i) * d, qq = 0.0;
-      for (int b = 0; b < d; b++) {
-        double sq = 0.0, sy = 0.0, sr = 0.0;
-        for (int a = 0; a < d; a++) {
-          sq += A[a * d + b] * ui[a];   /* (A^T u)_b */
-          sy += V[b * d + a] * ui[a];   /* (V u)_b */
-          sr += A[b * d + a] * ui[a];   /* (A u)_b */
-        }
-        qi[b] = sq;
-        qq += sq * sq;
-        k->ys[((long)h * d + b) * n + i] = sy;
-        if (need_r) k->rs[((long)h * d + b) * n + i] = sr;
+  const long n = k->n;
+  const int d = k->d, H = k->H;
+  const double *xi = x + (long)i * d;
+  double *ui = k->u + (long)i * d;
+  double s = 0.0;
+  for (int a = 0; a < d; a++) s += xi[a] * xi[a];
+  double nrm = sqrt(s);
+  k->bad[i] = !(isfinite(nrm) && nrm > 0.0);
+  k->unorm[i] = nrm;
+  double sc = (normalize && nrm > 0.0) ? 1.0 / nrm : 1.0;
+  for (int a = 0; a < d; a++) {
+    ui[a] = xi[a] * sc;
+    k->us[a * n + i] = ui[a];
+  }
+  for (int h = 0; h < H; h++) {
+    const double *A = m->heads[h].A, *V = m->heads[h].V;
+    double *qi = k->q + ((long)h * n + i) * d, qq = 0.0;
+    double *ys = k->ys + (long)h * d * n + i, *rs = k->rs + (long)h * d * n + i;
+    for (int b = 0; b < d; b++) {
+      double sq = 0.0, sy = 0.0;
+      for (int a = 0; a < d; a++) {
+        sq += A[a * d + b] * ui[a]; /* (A^T u)_b */
+        sy += V[b * d + a] * ui[a]; /* (V u)_b */
       }
-      k->qn[(long)h * n + i] = sqrt(qq);
+      qi[b] = sq;
+      qq += sq * sq;
+      ys[b * n] = sy;
     }
+    if (need_r)
+      for (int b = 0; b < d; b++) {
+        double sr = 0.0;
+        for (int a = 0; a < d; a++) sr += A[b * d + a] * ui[a]; /* (A u)_b */
+        rs[b * n] = sr;
+      }
+    k->qn[(long)h * n + i] = sqrt(qq);
+  }
+  return normalize ? 1.0 : nrm;
+}
+
+/* Normalize the rows (when norm-aware, or always when `unit`) and precompute q = A^T u, |q|,
+ * y = V u (and r = A u when need_r). Returns SPX_ENONFINITE when x has a non-finite or zero row. */
+static int prepare(spx_kernel *k, const double *x, int need_r, int unit)
+{
+  const int n = k->n, normalize = k->m->norm_aware || unit;
+  double umax = 0.0;
+  if (k->par) {
+#pragma omp parallel for schedule(static) reduction(max : umax) num_threads(team_size(k))
+    for (int i = 0; i < n; i++) umax = fmax(umax, prepare_row(k, x, i, need_r, normalize));
+  } else {
+    for (int i = 0; i < n; i++) umax = fmax(umax, prepare_row(k, x, i, need_r, normalize));
   }
   k->umax = umax;
-  return report_bad(k, "state (zero or non-finite row)");
+  return report_bad(k, 0, n, "state (zero or non-finite row)");
 }
 
-/* One row of one head: z = sum_j e_j, s[a] = sum_j e_j y_j[a] with e_j = exp(L_ij - shift).
- * The specialised small-d loops let the compiler keep the d accumulators in registers. */
-static double row_sums(const spx_kernel *k, int h, int i, int lo, int hi, double shift, double *s)
+/* ---- pair loops of one row ------------------------------------------------------------------ */
+
+/* One row of one head over partners [lo, hi): z = sum_j e_j and s[a] = sum_j e_j ys[a][j] with
+ * e_j = exp(L_j - shift), L_j = sum_a qb[a] us[a][j] (qb = beta q_i). The logit is formed as
+ * qb_0 u_0 then fma over a = 1..d-1, in both paths. D is a compile-time constant 2, 3 or 4 after
+ * inlining (small path): the loops unroll and the accumulators live in registers. */
+static inline __attribute__((always_inline)) double
+row_small(const int D, long n, const double *qb, const double *us, const double *ys, int lo,
+          int hi, double shift, double *s)
 {
-  const int n = k->n, d = k->d;
-  const double beta = k->m->beta;
-  const double *qi = k->q + ((long)h * k->n + i) * d;
-  const double *ys = k->ys + (long)h * d * n;
-  const double *us = k->us;
-  double z = 0.0;
-  if (d == 3) {
-    const double q0 = beta * qi[0], q1 = beta * qi[1], q2 = beta * qi[2];
-    const double *u0 = us, *u1 = us + n, *u2 = us + 2 * n;
-    const double *y0 = ys, *y1 = ys + n, *y2 = ys + 2 * n;
-    double s0 = 0, s1 = 0, s2 = 0;
-#pragma omp simd reduction(+ : z, s0, s1, s2)
-    for (int j = lo; j < hi; j++) {
-      double e = exp(q0 * u0[j] + q1 * u1[j] + q2 * u2[j] - shift);
-      z += e;
-      s0 += e * y0[j];
-      s1 += e * y1[j];
-      s2 += e * y2[j];
-    }
-    s[0] = s0; s[1] = s1; s[2] = s2;
-  } else if (d == 2) {
-    const double q0 = beta * qi[0], q1 = beta * qi[1];
-    const double *u0 = us, *u1 = us + n, *y0 = ys, *y1 = ys + n;
-    double s0 = 0, s1 = 0;
-#pragma omp simd reduction(+ : z, s0, s1)
-    for (int j = lo; j < hi; j++) {
-      double e = exp(q0 * u0[j] + q1 * u1[j] - shift);
-      z += e;
-      s0 += e * y0[j];
-      s1 += e * y1[j];
-    }
-    s[0] = s0; s[1] = s1;
-  } else {
-    for (int a = 0; a < d; a++) s[a] = 0.0;
-    for (int j = lo; j < hi; j++) {
-      double l = 0.0;
-      for (int a = 0; a < d; a++) l += qi[a] * us[(long)a * n + j];
-      double e = exp(beta * l - shift);
-      z += e;
-      for (int a = 0; a < d; a++) s[a] += e * ys[(long)a * n + j];
+  double z[W] = {0}, acc[4][W] = {{0}};
+  int j = lo;
+  for (; j + W <= hi; j += W) {
+#pragma omp simd
+    for (int l = 0; l < W; l++) {
+      double L = qb[0] * us[j + l];
+      for (int a = 1; a < D; a++) L = KFMA(qb[a], us[a * n + j + l], L);
+      double e = kexp(L - shift);
+      z[l] += e;
+      for (int a = 0; a < D; a++) acc[a][l] = KFMA(e, ys[a * n + j + l], acc[a][l]);
     }
   }
-  return z;
+  if (j < hi) { /* the tail: lanes l < hi - j; the others add exact zeros (padded arrays) */
+    const int rem = hi - j;
+#pragma omp simd
+    for (int l = 0; l < W; l++) {
+      double L = qb[0] * us[j + l];
+      for (int a = 1; a < D; a++) L = KFMA(qb[a], us[a * n + j + l], L);
+      double e = kexp(L - shift);
+      e = l < rem ? e : 0.0;
+      z[l] += e;
+      for (int a = 0; a < D; a++) acc[a][l] = KFMA(e, ys[a * n + j + l], acc[a][l]);
+    }
+  }
+  for (int a = 0; a < D; a++) s[a] = lanes_sum(acc[a]);
+  return lanes_sum(z);
 }
 
-/* Exact row maximum of the logits (the fallback when the bound shift underflows). */
+static double row_d2(long n, const double *qb, const double *us, const double *ys, int lo, int hi,
+                     double shift, double *s)
+{
+  return row_small(2, n, qb, us, ys, lo, hi, shift, s);
+}
+static double row_d3(long n, const double *qb, const double *us, const double *ys, int lo, int hi,
+                     double shift, double *s)
+{
+  return row_small(3, n, qb, us, ys, lo, hi, shift, s);
+}
+static double row_d4(long n, const double *qb, const double *us, const double *ys, int lo, int hi,
+                     double shift, double *s)
+{
+  return row_small(4, n, qb, us, ys, lo, hi, shift, s);
+}
+
+/* Any d: the same operations as row_small in the same order (so the two agree bitwise), in three
+ * passes over the partners so that the loops over the dimension do not carry a dependence through
+ * memory: logits into Lr (scratch of hi - lo + W doubles), then the exponentials in place with the
+ * lane sums of z, then the weighted sums, one dimension at a time with its W lanes in registers. */
+static double row_generic(int d, long n, const double *restrict qb, const double *restrict us,
+                          const double *restrict ys, int lo, int hi, double shift,
+                          double *restrict s, double *restrict Lr)
+{
+  const int len = hi - lo, nb = (len + W - 1) / W * W; /* whole groups of W; tail lanes padded */
+  const double *u0 = us + lo, *y0 = ys + lo;
+  double z[W] = {0};
+#pragma omp simd
+  for (int c = 0; c < nb; c++) Lr[c] = qb[0] * u0[c];
+  for (int a = 1; a < d; a++) {
+    const double qa = qb[a], *ua = u0 + a * n;
+#pragma omp simd
+    for (int c = 0; c < nb; c++) Lr[c] = KFMA(qa, ua[c], Lr[c]);
+  }
+  for (int c = 0; c < nb; c += W) {
+    const int rem = len - c; /* lanes l >= rem are past the partners: exact zeros */
+#pragma omp simd
+    for (int l = 0; l < W; l++) {
+      double e = kexp(Lr[c + l] - shift);
+      e = l < rem ? e : 0.0;
+      Lr[c + l] = e;
+      z[l] += e;
+    }
+  }
+  for (int a = 0; a < d; a++) {
+    const double *ya = y0 + a * n;
+    double acc[W] = {0};
+    for (int c = 0; c < nb; c += W) {
+#pragma omp simd
+      for (int l = 0; l < W; l++) acc[l] = KFMA(Lr[c + l], ya[c + l], acc[l]);
+    }
+    s[a] = lanes_sum(acc);
+  }
+  return lanes_sum(z);
+}
+
+/* Row i of head h with the given shift, through the small or the generic loop. scratch holds
+ * d + n + W doubles (scaled query, logits of the row). */
+static double row_sums(const spx_kernel *k, int h, int i, int lo, int hi, double shift, double *s,
+                       double *scratch)
+{
+  const long n = k->n;
+  const int d = k->d;
+  const double beta = k->m->beta;
+  const double *qi = k->q + ((long)h * n + i) * d, *ys = k->ys + (long)h * d * n;
+  double *qb = scratch, *Lr = scratch + d;
+  for (int a = 0; a < d; a++) qb[a] = beta * qi[a];
+  if (k->path == SPX_KERNEL_SMALL) {
+    if (d == 3) return row_d3(n, qb, k->us, ys, lo, hi, shift, s);
+    if (d == 2) return row_d2(n, qb, k->us, ys, lo, hi, shift, s);
+    if (d == 4) return row_d4(n, qb, k->us, ys, lo, hi, shift, s);
+  }
+  return row_generic(d, n, qb, k->us, ys, lo, hi, shift, s, Lr);
+}
+
+/* Exact row maximum of the logits, formed as in the pair loops (the fallback when the bound
+ * shift underflows): every L_j - max is then <= 0 exactly. */
 static double row_max(const spx_kernel *k, int h, int i, int lo, int hi)
 {
-  const int n = k->n, d = k->d;
+  const long n = k->n;
+  const int d = k->d;
+  const double beta = k->m->beta;
   const double *qi = k->q + ((long)h * n + i) * d;
   double mx = -INFINITY;
   for (int j = lo; j < hi; j++) {
-    double l = 0.0;
-    for (int a = 0; a < d; a++) l += qi[a] * k->us[(long)a * n + j];
-    mx = fmax(mx, k->m->beta * l);
+    double l = (beta * qi[0]) * k->us[j];
+    for (int a = 1; a < d; a++) l = KFMA(beta * qi[a], k->us[a * n + j], l);
+    mx = fmax(mx, l);
   }
   return mx;
 }
 
 /* Shift of row i: bound of its logits, sum z and sums s; returns the shift used and sets *z. */
 static double row_normalized(const spx_kernel *k, int h, int i, int lo, int hi, double *s,
-                             double *z)
+                             double *z, double *scratch)
 {
   double shift = k->m->beta * k->qn[(long)h * k->n + i] * k->umax;
-  *z = row_sums(k, h, i, lo, hi, shift, s);
+  *z = row_sums(k, h, i, lo, hi, shift, s, scratch);
   if (!(*z > 1e-250)) { /* the bound was too loose: redo with the exact maximum */
     shift = row_max(k, h, i, lo, hi);
-    *z = row_sums(k, h, i, lo, hi, shift, s);
+    *z = row_sums(k, h, i, lo, hi, shift, s, scratch);
   }
   return shift;
 }
 
-/* Drive F_i of row i summed over heads; also stores log z_i per head. s is d scratch. */
-static void row_drive(spx_kernel *k, int i, double *Fi, double *s)
+/* Coefficient of the sums of one head: 1/z (SA) or e^{shift - usa_shift} / n (USA). */
+static double head_coef(const spx_model *m, double shift, double z)
+{
+  return m->norm == SPX_NORM_SA ? 1.0 / z : exp(shift - m->usa_shift) / m->n;
+}
+
+/* f_i = P_{u_i} F_i; flags row i when non-finite. */
+static void row_project(spx_kernel *k, int i, const double *Fi, double *fi)
+{
+  const int d = k->d;
+  const double *ui = k->u + (long)i * d;
+  double p = 0.0;
+  for (int a = 0; a < d; a++) p += ui[a] * Fi[a];
+  int ok = 1;
+  for (int a = 0; a < d; a++) {
+    fi[a] = Fi[a] - p * ui[a];
+    ok &= isfinite(fi[a]);
+  }
+  k->bad[i] = !ok;
+}
+
+/* Drive F_i of row i summed over heads; also stores log z_i per head. */
+static void row_drive(spx_kernel *k, int i, double *Fi, double *s, double *scratch)
 {
   const spx_model *m = k->m;
   const int d = k->d;
@@ -263,38 +533,141 @@ static void row_drive(spx_kernel *k, int i, double *Fi, double *s)
   spx_model_partners(m, i, &lo, &hi);
   for (int a = 0; a < d; a++) Fi[a] = 0.0;
   for (int h = 0; h < k->H; h++) {
-    double z, shift = row_normalized(k, h, i, lo, hi, s, &z);
-    k->logz[(long)h * k->n + i] = shift + log(z);
-    double c = (m->norm == SPX_NORM_SA) ? 1.0 / z : exp(shift - m->usa_shift) / m->n;
+    double z, shift = row_normalized(k, h, i, lo, hi, s, &z, scratch);
+    k->zrow[(long)h * k->n + i] = z;
+    k->zsh[(long)h * k->n + i] = shift;
+    double c = head_coef(m, shift, z);
     for (int a = 0; a < d; a++) Fi[a] += c * s[a];
   }
 }
 
-int spx_kernel_rhs(spx_kernel *k, const double *x, double *f)
+/* ---- the BLAS-3 path ------------------------------------------------------------------------ */
+
+/* Rows [r0, r0 + nr) (nr <= SPX_KB_ROWS), all heads, by blocks of partners: S = beta Q_blk U^T
+ * (dgemm), E = exp(S - shift_i) in place with the lane sums of z, then Sy += E Y^T (dgemm).
+ * Masked partners get E = 0. Rows whose z underflows are redone by row_normalized. Row i of the
+ * result goes to f + i d; f = NULL: only the normalizers (zrow, zsh; for the energy). */
+static void blas_rows(spx_kernel *k, int r0, int nr, double *f, double *sl)
 {
-  const int n = k->n, d = k->d;
+  const spx_model *m = k->m;
+  const long n = k->n;
+  const int d = k->d;
+  double *S = sl + SLOT_ROW(n, d);                        /* nr x SPX_KB_COLS logits / weights */
+  double *Sy = S + (long)SPX_KB_ROWS * SPX_KB_COLS;    /* nr x d sums of one head */
+  double *Fb = Sy + (long)SPX_KB_ROWS * d;             /* nr x d summed drive */
+  double *zl = Fb + (long)SPX_KB_ROWS * d;             /* nr x W lane sums of z */
+  double *sh = zl + (long)SPX_KB_ROWS * W;             /* nr shifts */
+  int lo_[SPX_KB_ROWS], hi_[SPX_KB_ROWS];              /* partner ranges */
+  int blo = (int)n, bhi = 0;
+  for (int r = 0; r < nr; r++) {
+    int lo, hi;
+    spx_model_partners(m, r0 + r, &lo, &hi);
+    lo_[r] = lo;
+    hi_[r] = hi;
+    blo = lo < blo ? lo : blo;
+    bhi = hi > bhi ? hi : bhi;
+  }
+  memset(Fb, 0, sizeof(double) * nr * d);
+  for (int h = 0; h < k->H; h++) {
+    const double *q = k->q + ((long)h * n + r0) * d, *ys = k->ys + (long)h * d * n;
+    memset(Sy, 0, sizeof(double) * nr * d);
+    memset(zl, 0, sizeof(double) * nr * W);
+    for (int r = 0; r < nr; r++) sh[r] = m->beta * k->qn[(long)h * n + r0 + r] * k->umax;
+    for (int j0 = blo; j0 < bhi; j0 += SPX_KB_COLS) {
+      const int nc = bhi - j0 < SPX_KB_COLS ? bhi - j0 : SPX_KB_COLS;
+      cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nr, nc, d, m->beta, q, d,
+                  k->u + (long)j0 * d, d, 0.0, S, nc);
+      for (int r = 0; r < nr; r++) {
+        double *Sr = S + (long)r * nc, *z = zl + (long)r * W;
+        const double shift = sh[r];
+        const int clo = lo_[r] - j0, chi = hi_[r] - j0;
+        if (clo <= 0 && chi >= nc) {
+          int c = 0;
+          for (; c + W <= nc; c += W) {
+#pragma omp simd
+            for (int l = 0; l < W; l++) {
+              double e = kexp(Sr[c + l] - shift);
+              Sr[c + l] = e;
+              z[l] += e;
+            }
+          }
+          for (int l = 0; c < nc; c++, l++) {
+            double e = kexp(Sr[c] - shift);
+            Sr[c] = e;
+            z[l] += e;
+          }
+        } else {
+          for (int c = 0; c < nc; c++) {
+            double e = (c >= clo && c < chi) ? kexp(Sr[c] - shift) : 0.0;
+            Sr[c] = e;
+            z[c % W] += e;
+          }
+        }
+      }
+      if (f)
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nr, d, nc, 1.0, S, nc, ys + j0, n,
+                    1.0, Sy, d);
+    }
+    for (int r = 0; r < nr; r++) {
+      const int i = r0 + r;
+      double z = lanes_sum(zl + (long)r * W), shift = sh[r], *s = Sy + (long)r * d;
+      if (!(z > 1e-250)) /* loose bound: redo this row with the exact maximum */
+        shift = row_normalized(k, h, i, lo_[r], hi_[r], s, &z, sl);
+      k->zrow[(long)h * n + i] = z;
+      k->zsh[(long)h * n + i] = shift;
+      double c = head_coef(m, shift, z);
+      for (int a = 0; a < d; a++) Fb[(long)r * d + a] += c * s[a];
+    }
+  }
+  for (int r = 0; r < nr && f; r++) {
+    const int i = r0 + r;
+    memcpy(k->F + (long)i * d, Fb + (long)r * d, sizeof(double) * d);
+    row_project(k, i, Fb + (long)r * d, f + (long)i * d);
+  }
+}
+
+/* ---- right-hand side, J·v, energy ------------------------------------------------------------ */
+
+int spx_kernel_rhs_rows(spx_kernel *k, const double *x, int i0, int i1, double *f)
+{
+  const int d = k->d;
+  if (i0 < 0 || i1 > k->n || i0 > i1) return SPX_EINVAL;
   k->stats.rhs_evals++;
   int status = prepare(k, x, 0, 0);
   if (status != SPX_OK) return status;
-#pragma omp parallel if (k->par)
-  {
-    double s[d > 0 ? d : 1];
-#pragma omp for schedule(static)
-    for (int i = 0; i < n; i++) {
-      double *Fi = k->F + (long)i * d;
-      const double *ui = k->u + (long)i * d;
-      row_drive(k, i, Fi, s);
-      double p = 0.0;
-      for (int a = 0; a < d; a++) p += ui[a] * Fi[a];
-      int ok = 1;
-      for (int a = 0; a < d; a++) {
-        f[(long)i * d + a] = Fi[a] - p * ui[a];
-        ok &= isfinite(f[(long)i * d + a]);
+  double *fr = f - (long)i0 * d; /* row i of the result at fr + i d */
+  if (k->path == SPX_KERNEL_BLAS) {
+    const int nblk = (i1 - i0 + SPX_KB_ROWS - 1) / SPX_KB_ROWS;
+#pragma omp parallel for schedule(dynamic, 1) if (k->par) num_threads(team_size(k))
+    for (int b = 0; b < nblk; b++) {
+      const int r0 = i0 + b * SPX_KB_ROWS;
+      blas_rows(k, r0, i1 - r0 < SPX_KB_ROWS ? i1 - r0 : SPX_KB_ROWS, fr, slot(k));
+    }
+  } else if (k->par) {
+#pragma omp parallel num_threads(team_size(k))
+    {
+      double *sl = slot(k), *s = sl + SLOT_ROW(k->n, d) - d; /* the row sums */
+#pragma omp for schedule(dynamic, 16)
+      for (int i = i0; i < i1; i++) {
+        double *Fi = k->F + (long)i * d;
+        row_drive(k, i, Fi, s, sl);
+        row_project(k, i, Fi, fr + (long)i * d);
       }
-      k->bad[i] = !ok;
+    }
+  } else { /* small systems: no thread team at all (ensembles run one system per thread) */
+    double *sl = k->slots, *s = sl + SLOT_ROW(k->n, d) - d;
+    for (int i = i0; i < i1; i++) {
+      double *Fi = k->F + (long)i * d;
+      row_drive(k, i, Fi, s, sl);
+      row_project(k, i, Fi, fr + (long)i * d);
     }
   }
-  return report_bad(k, "right-hand side");
+  return report_bad(k, i0, i1, "right-hand side");
+}
+
+int spx_kernel_rhs(spx_kernel *k, const double *x, double *f)
+{
+  return spx_kernel_rhs_rows(k, x, 0, k->n, f);
 }
 
 int spx_kernel_jv(spx_kernel *k, const double *x, const double *v, double *Jv)
@@ -307,7 +680,7 @@ int spx_kernel_jv(spx_kernel *k, const double *x, const double *v, double *Jv)
   if (status != SPX_OK) return status;
 
   /* du_j and V_h du_j. */
-#pragma omp parallel for schedule(static) if (k->par)
+#pragma omp parallel for schedule(static) if (k->par) num_threads(team_size(k))
   for (int j = 0; j < n; j++) {
     const double *uj = k->u + (long)j * d, *vj = v + (long)j * d;
     double *duj = k->du + (long)j * d;
@@ -329,10 +702,10 @@ int spx_kernel_jv(spx_kernel *k, const double *x, const double *v, double *Jv)
     }
   }
 
-#pragma omp parallel if (k->par)
+#pragma omp parallel if (k->par) num_threads(team_size(k))
   {
-    double s[d], b[d], c[d], F[d], dF[d];
-#pragma omp for schedule(static)
+    double s[d], b[d], c[d], F[d], dF[d], *sl = slot(k);
+#pragma omp for schedule(dynamic, 16)
     for (int i = 0; i < n; i++) {
       int lo, hi;
       spx_model_partners(m, i, &lo, &hi);
@@ -342,15 +715,14 @@ int spx_kernel_jv(spx_kernel *k, const double *x, const double *v, double *Jv)
         const double *qi = k->q + ((long)h * n + i) * d;
         const double *ys = k->ys + (long)h * d * n, *rs = k->rs + (long)h * d * n;
         const double *vdus = k->vdus + (long)h * d * n;
-        double z, shift = row_normalized(k, h, i, lo, hi, s, &z), asum = 0.0;
+        double z, shift = row_normalized(k, h, i, lo, hi, s, &z, sl), asum = 0.0;
         for (int a = 0; a < d; a++) b[a] = c[a] = 0.0;
         for (int j = lo; j < hi; j++) {
-          double l = 0.0, dl = 0.0;
-          for (int a = 0; a < d; a++) {
-            l += qi[a] * k->us[(long)a * n + j];
+          double l = (beta * qi[0]) * k->us[j], dl = 0.0;
+          for (int a = 1; a < d; a++) l = KFMA(beta * qi[a], k->us[(long)a * n + j], l);
+          for (int a = 0; a < d; a++)
             dl += dui[a] * rs[(long)a * n + j] + qi[a] * k->dus[(long)a * n + j];
-          }
-          double e = exp(beta * l - shift);
+          double e = kexp(l - shift);
           dl *= beta;
           asum += e * dl;
           for (int a = 0; a < d; a++) {
@@ -387,7 +759,7 @@ int spx_kernel_jv(spx_kernel *k, const double *x, const double *v, double *Jv)
       k->bad[i] = !ok;
     }
   }
-  return report_bad(k, "Jacobian-vector product");
+  return report_bad(k, 0, n, "Jacobian-vector product");
 }
 
 double spx_kernel_log_energy(spx_kernel *k, const double *x)
@@ -396,24 +768,33 @@ double spx_kernel_log_energy(spx_kernel *k, const double *x)
   const int n = k->n, d = k->d, H = k->H;
   if (!(m->beta > 0.0)) return NAN;
   if (prepare(k, x, 0, 1) != SPX_OK) return NAN; /* always on renormalized rows (spec §3) */
-#pragma omp parallel if (k->par)
+  if (k->path == SPX_KERNEL_BLAS) {
+    const int nblk = (n + SPX_KB_ROWS - 1) / SPX_KB_ROWS;
+#pragma omp parallel for schedule(dynamic, 1) if (k->par) num_threads(team_size(k))
+    for (int b = 0; b < nblk; b++) {
+      const int r0 = b * SPX_KB_ROWS;
+      blas_rows(k, r0, n - r0 < SPX_KB_ROWS ? n - r0 : SPX_KB_ROWS, NULL, slot(k));
+    }
+    for (long r = 0; r < (long)H * n; r++) k->zrow[r] = k->zsh[r] + log(k->zrow[r]);
+  } else
+#pragma omp parallel if (k->par) num_threads(team_size(k))
   {
-    double s[d];
-#pragma omp for schedule(static)
+    double s[d], *sl = slot(k);
+#pragma omp for schedule(dynamic, 16)
     for (int i = 0; i < n; i++) {
       int lo, hi;
       spx_model_partners(m, i, &lo, &hi);
       for (int h = 0; h < H; h++) {
-        double z, shift = row_normalized(k, h, i, lo, hi, s, &z);
-        k->logz[(long)h * n + i] = shift + log(z);
+        double z, shift = row_normalized(k, h, i, lo, hi, s, &z, sl);
+        k->zrow[(long)h * n + i] = shift + log(z); /* log Z_i */
       }
     }
   }
   /* log sum over heads and rows, in a fixed order */
   double mx = -INFINITY;
-  for (long r = 0; r < (long)H * n; r++) mx = fmax(mx, k->logz[r]);
+  for (long r = 0; r < (long)H * n; r++) mx = fmax(mx, k->zrow[r]);
   double acc = 0.0;
-  for (long r = 0; r < (long)H * n; r++) acc += exp(k->logz[r] - mx);
+  for (long r = 0; r < (long)H * n; r++) acc += exp(k->zrow[r] - mx);
   return mx + log(acc) - log(2.0 * m->beta);
 }
 
@@ -427,9 +808,10 @@ double spx_kernel_dissipation(spx_kernel *k, const double *x)
   for (int i = 0; i < n; i++) {
     double f2 = 0.0;
     for (int a = 0; a < d; a++) f2 += f[(long)i * d + a] * f[(long)i * d + a];
-    /* SA: metric weight Z_i (one head: logz holds log Z_i); USA: n (spec §3). In the rescaled
-     * USA clock tau = e^{shift} t the RHS is e^{-shift} dx/dt, so dE/dtau = e^{shift} n |f|^2. */
-    double w = (m->norm == SPX_NORM_SA) ? exp(k->logz[i]) : (double)n * exp(m->usa_shift);
+    /* SA: metric weight Z_i = e^zsh z (one head); USA: n (spec §3). In the rescaled USA clock
+     * tau = e^{shift} t the RHS is e^{-shift} dx/dt, so dE/dtau = e^{shift} n |f|^2. */
+    double w = (m->norm == SPX_NORM_SA) ? exp(k->zsh[i] + log(k->zrow[i]))
+                                        : (double)n * exp(m->usa_shift);
     acc += w * f2;
   }
   return acc;

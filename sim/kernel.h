@@ -6,6 +6,7 @@
  * per block of rows with BLAS-3 (kernel chooses). All scratch is in a workspace allocated once per
  * run (spx_kernel_create); nothing is allocated in the right-hand side. Rows are independent and
  * every sum has a fixed order, so the result does not depend on the number of OpenMP threads.
+ * Memory: O((n d + d^2) H) plus a fixed block per thread, never n x n.
  */
 #ifndef SPX_KERNEL_H
 #define SPX_KERNEL_H
@@ -13,6 +14,16 @@
 #include "model.h"
 
 typedef struct spx_kernel spx_kernel;
+
+/* Row paths of the RHS and the energy (kernel.c). AUTO: SMALL for d <= 4, BLAS for d >= 5 (the
+ * faster there, measured). SMALL and GENERIC give bitwise the same numbers; BLAS agrees to
+ * rounding. */
+typedef enum {
+  SPX_KERNEL_AUTO = 0,
+  SPX_KERNEL_SMALL = 1,   /* fused pair loop specialised for d = 2, 3, 4 (else GENERIC) */
+  SPX_KERNEL_GENERIC = 2, /* fused pair loop, any d */
+  SPX_KERNEL_BLAS = 3     /* blocks of rows x partners with two dgemm calls (OpenBLAS) */
+} spx_kernel_path;
 
 /* Counters of a kernel, for summary.tsv. */
 typedef struct {
@@ -27,6 +38,24 @@ void spx_kernel_free(spx_kernel *k);
 /* f = dx/dt at state x (length n d). Returns 0, or SPX_ENONFINITE if a non-finite value was
  * produced (the caller reports where: see spx_kernel_last_nonfinite). */
 int spx_kernel_rhs(spx_kernel *k, const double *x, double *f);
+
+/* Rows [i0, i1) of the RHS at the full state x, written to f[0 .. (i1 - i0) d) (MPI row blocks).
+ * Same numbers as the rows of spx_kernel_rhs; SPX_EINVAL for a bad range. */
+int spx_kernel_rhs_rows(spx_kernel *k, const double *x, int i0, int i1, double *f);
+
+/* Force a row path (tests, benchmarks); SPX_EINVAL for an unknown path, SPX_ENOMEM. */
+int spx_kernel_set_path(spx_kernel *k, spx_kernel_path path);
+
+/* The path in use (never AUTO) and a name for it ("small_d", "generic", "blas3"). */
+spx_kernel_path spx_kernel_get_path(const spx_kernel *k);
+const char *spx_kernel_path_name(spx_kernel_path path);
+
+/* The kernel's exponential: <= 4 ulp relative on [-708.39, 1], subnormal results on
+ * [-746, -708.39] to 4 units of 2^-1074, 0 below -746 (kernel.c states the method). */
+double spx_kernel_exp(double x);
+
+/* y[i] = spx_kernel_exp(x[i]) through the vectorized loop the kernel uses. */
+void spx_kernel_exp_array(long len, const double *x, double *y);
 
 /* Jv = J(x) v, the exact derivative of spx_kernel_rhs at x in direction v (spec §2.5, extended
  * to the norm-aware projection). Same cost as one RHS. */

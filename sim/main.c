@@ -18,10 +18,15 @@
 #endif
 
 #include "config.h"
+#include "mpi_run.h"
 #include "run.h"
 #include "solver.h"
 #include "status.h"
 #include "validate.h"
+#include "analyze.h"
+#include "cmd_transport.h"
+#include "cmd_stability.h"
+#include "sweep.h"
 
 typedef struct {
   const char *name;
@@ -34,10 +39,23 @@ static int cmd_run(int argc, char **argv);
 static int cmd_version(int argc, char **argv);
 
 static const command commands[] = {
-    {"run", cmd_run, "run CONFIG [--set KEY=VALUE]... [--out DIR] [--force] [--quiet]",
+    {"run", cmd_run, "run CONFIG [--set KEY=VALUE]... [--out DIR] [--force] [--quiet] | run --resume DIR",
      "integrate one experiment and write its outputs and figures"},
     {"validate", spx_validate_main, "validate [--quick] [--only ID] [--list] [--out DIR]",
      "check the catalogue of claims (PASS/FAIL with the numbers)"},
+    {"transport", spx_transport_main,
+     "transport FILE|CONFIG [--out DIR] [--force] [--set KEY=VALUE]... [--kind K] [--n N] [--w W]",
+     "transport diagnostics of an attention matrix and of its transpose"},
+    {"sweep", spx_sweep_main,
+     "sweep CONFIG [--set KEY=VALUE]... [--out DIR] [--force] [--threads N] [--quiet] [--no-plots] "
+     "[--list]",
+     "parameter sweep over threads / MPI ranks, resumable; phase diagrams with the theory"},
+    {"stability", spx_stability_main,
+     "stability CONFIG [--set KEY=VALUE]... [--out DIR] [--force] [--splits LIST]",
+     "pure-mode equilibria of the symmetric flow: eigenvalues, Morse index, verdict"},
+    {"analyze", spx_analyze_main,
+     "analyze gap|inertial|geodesic CONFIG [--set KEY=VALUE]... [--out DIR] [--force] [--quiet]",
+     "spectral-gap analysis: dim E_-, inertial unstable modes, Jacobi-Maupertuis geodesics"},
     {"version", cmd_version, "version", "print the version and the libraries"},
 };
 #define NCOMMANDS ((int)(sizeof commands / sizeof *commands))
@@ -73,7 +91,8 @@ static int cmd_version(int argc, char **argv)
 
 static void run_help(void)
 {
-  printf("usage: bin/sim run CONFIG [--set KEY=VALUE]... [--out DIR] [--force] [--quiet]\n\n"
+  printf("usage: bin/sim run CONFIG [--set KEY=VALUE]... [--out DIR] [--force] [--quiet]\n"
+         "       bin/sim run --resume DIR [--quiet]\n\n"
          "Integrate the experiment described by CONFIG (libconfig syntax; see configs/ and\n"
          "README.md) and write its outputs to output/NAME/ (NAME: the config's `name`, else\n"
          "its file stem) or DIR.\n\n"
@@ -81,7 +100,10 @@ static void run_help(void)
          "                   --set 'model.spectrum=[1.0, 0.5, -0.3]', --set 'solver.method=\"bdf\"'\n"
          "  --out DIR        output folder (default output/NAME)\n"
          "  --force          overwrite the results of an earlier run in that folder\n"
-         "  --quiet          no informational output\n\n");
+         "  --quiet          no informational output\n"
+         "  --resume DIR     continue the interrupted run in DIR from its checkpoint.bin, with its\n"
+         "                   own config.resolved.cfg (no CONFIG, --set, --out or --force); the\n"
+         "                   result equals the uninterrupted run's (checkpoint.* keys below)\n\n");
   printf("solver.method back ends:\n");
   for (const spx_solver_type *const *t = spx_solver_list(); *t; t++)
     printf("  %-11s %s\n", (*t)->name, (*t)->doc);
@@ -91,7 +113,7 @@ static void run_help(void)
 
 static int cmd_run(int argc, char **argv)
 {
-  const char *cfgpath = NULL, *out = NULL;
+  const char *cfgpath = NULL, *out = NULL, *resume = NULL;
   const char **sets = calloc((size_t)argc, sizeof *sets);
   int nsets = 0, force = 0, quiet = 0, status = SPX_OK, rc;
   spx_config *cfg = NULL;
@@ -117,13 +139,21 @@ static int cmd_run(int argc, char **argv)
       sets[nsets++] = a + 6;
     } else if (strncmp(a, "--out=", 6) == 0) {
       out = a + 6;
+    } else if (strcmp(a, "--resume") == 0 || strncmp(a, "--resume=", 9) == 0) {
+      if (a[8] == '=') resume = a + 9;
+      else if (i + 1 < argc) resume = argv[++i];
+      if (!resume || !*resume) {
+        spx_error("run: --resume needs the run folder to continue (--resume DIR)");
+        status = SPX_EINVAL;
+        goto cleanup;
+      }
     } else if (strcmp(a, "--force") == 0) {
       force = 1;
     } else if (strcmp(a, "--quiet") == 0) {
       quiet = 1;
     } else if (a[0] == '-' && a[1]) {
       spx_error("run: unknown option \"%s\"; allowed: --set KEY=VALUE, --out DIR, --force, "
-                "--quiet, --help", a);
+                "--quiet, --resume DIR, --help", a);
       status = SPX_EINVAL;
       goto cleanup;
     } else if (!cfgpath) {
@@ -133,6 +163,26 @@ static int cmd_run(int argc, char **argv)
       status = SPX_EINVAL;
       goto cleanup;
     }
+  }
+  if (resume && spx_mpi_multi_rank()) {
+    spx_error("run --resume: resume with one process (not under mpirun with several ranks)");
+    status = SPX_EINVAL;
+    goto cleanup;
+  }
+  if (resume) {
+    if (cfgpath || nsets || out || force) {
+      spx_error("run --resume %s: takes no %s; the run continues with %s/config.resolved.cfg as "
+                "it started", resume, cfgpath ? "CONFIG" : nsets ? "--set" : out ? "--out" : "--force",
+                resume);
+      status = SPX_EINVAL;
+      goto cleanup;
+    }
+    spx_set_quiet(quiet);
+    spx_run_install_signals();
+    spx_run_options ropt = {.outdir = resume, .force = 0, .progress = !quiet};
+    out = resume;
+    status = spx_run_resume(resume, &ropt);
+    goto cleanup;
   }
   if (!cfgpath) {
     spx_error("run: no config given; usage: bin/sim run CONFIG [--set KEY=VALUE]... [--out DIR]");
@@ -144,6 +194,12 @@ static int cmd_run(int argc, char **argv)
     status = SPX_EINVAL;
     goto cleanup;
   }
+  /* mpirun with several ranks: one system split over them; the other ranks are quiet and draw
+   * no figures (sim/mpi_run.h). */
+  if (spx_mpi_multi_rank() && spx_mpi_rank() != 0) {
+    sets[nsets++] = "output.plots=false";
+    quiet = 1;
+  }
   spx_set_quiet(quiet);
   SPX_TRY(spx_config_load(cfgpath, sets, nsets, &cfg));
   if (!out) {
@@ -152,7 +208,7 @@ static int cmd_run(int argc, char **argv)
   }
   spx_run_install_signals();
   spx_run_options opt = {.outdir = out, .force = force, .progress = !quiet};
-  status = spx_run(cfg, &opt);
+  status = spx_run_mpi(cfg, &opt);
 cleanup:
   rc = spx_status_exit_code(status);
   if (status == SPX_EINTERRUPT && spx_run_interrupted() == SIGTERM) rc = 143;

@@ -854,10 +854,21 @@ static int model_with_n(const spx_model *p, int n, spx_model **out)
   int status = SPX_OK, d = p->d;
   spx_model *m = NULL;
   SPX_TRY(spx_model_create(n, d, 1, &m));
-  memcpy(m->heads[0].A, p->heads[0].A, sizeof(double) * d * d);
-  memcpy(m->heads[0].V, p->heads[0].V, sizeof(double) * d * d);
   memcpy(m->spectrum, p->spectrum, sizeof(double) * d);
   memcpy(m->U, p->U, sizeof(double) * d * d);
+  if (p->eigen_coords) {
+    /* the proto integrates y = U^T x with V = diag(spectrum): rebuild the x-frame V = U L U^T,
+     * since the states of the table are built from the columns of U (spec §4.1) */
+    for (int i = 0; i < d; i++)
+      for (int j = 0; j < d; j++) {
+        double s = 0.0;
+        for (int k = 0; k < d; k++) s += p->U[i * d + k] * p->spectrum[k] * p->U[j * d + k];
+        m->heads[0].V[i * d + j] = m->heads[0].A[i * d + j] = s;
+      }
+  } else {
+    memcpy(m->heads[0].A, p->heads[0].A, sizeof(double) * d * d);
+    memcpy(m->heads[0].V, p->heads[0].V, sizeof(double) * d * d);
+  }
   m->basis_set = 1;
   m->beta = p->beta;
   m->norm = p->norm;
@@ -971,6 +982,9 @@ int spx_stability_table_build(const spx_model *proto, const spx_stability_table_
       return SPX_EINVAL;
     }
   const int d = proto->d, per = 1 + (opts->n >= 2) + opts->nsplits;
+  const long max_dim = opts->numeric_max_dim > 0 && opts->numeric_max_dim < SPX_STAB_MAX_DIM
+                           ? opts->numeric_max_dim
+                           : SPX_STAB_MAX_DIM;
   t = calloc(1, sizeof *t);
   if (!t) return SPX_ENOMEM;
   t->d = d;
@@ -1003,7 +1017,8 @@ int spx_stability_table_build(const spx_model *proto, const spx_stability_table_
       row->err_an = row->err_fd = row->log_energy_kernel = NAN;
       row->morse_an = -1;
       row->verdict_an = row->verdict;
-      if (opts->numeric) SPX_TRY(row_numeric(proto, opts, row));
+      if (opts->numeric && (long)(row->n_plus + row->n_minus) * (d - 1) <= max_dim)
+        SPX_TRY(row_numeric(proto, opts, row));
       t->nrows++;
     }
   }
@@ -1025,8 +1040,9 @@ void spx_stability_table_free(spx_stability_table *t)
 int spx_stability_table_write_tsv(const spx_stability_table *t, FILE *f)
 {
   fprintf(f, "# pure-mode stability (spec sphere_dynamics.md §4.3-4.4, §12.3-12.4): d=%d beta=%.17g "
-             "normalization=%s; mode is 1-based (u_1 = largest eigenvalue); *_jac / *_fd from the "
-             "analytic / finite-difference tangent Jacobian; eigenvalues value:multiplicity:kind\n",
+             "normalization=%s; mode is 1-based in the order of the model's spectrum (model.spectrum "
+             "as given, else descending); *_jac / *_fd from the analytic / finite-difference "
+             "tangent Jacobian (nan: not computed); eigenvalues value:multiplicity:kind\n",
           t->d, t->beta, t->norm == SPX_NORM_SA ? "sa" : "usa");
   fprintf(f, "#mode\tlambda\tclass\tn_plus\tn_minus\tmax_eig\tmorse\tverdict\tcriterion\t"
              "criterion_src\teps\tlog_energy\trhs_norm\tmax_eig_jac\tmax_eig_fd\tmax_abs_imag\t"

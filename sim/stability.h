@@ -235,6 +235,8 @@ typedef struct {
   int numeric;        /* 1: also build each state and compute its tangent Jacobian spectra */
   double fd_h;        /* central-difference step (<= 0: 1e-6) */
   double tol;         /* verdict tolerance (<= 0: default) */
+  int numeric_max_dim; /* numerical columns only for rows with n(d-1) <= this (<= 0: 2000, the
+                          dense limit); larger rows keep NaN there */
 } spx_stability_table_opts;
 
 /* One row: one pure-mode class on one mode. */

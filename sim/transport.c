@@ -19,7 +19,9 @@
  *   §2.4 [D]  erank = exp(-sum p ln p), p = sigma/sum sigma; PR = (sum sigma^2)^2 / sum sigma^4.
  * [D] = the spec's DERIVED definitions: the project's own choice, not the papers' text.
  * [ours] = not in the spec: the validity test of the window formula (ramp cuts, see
- * spx_cheeger_window_min), the max-Z normalization of the detailed-balance residual.
+ * spx_cheeger_window_min), the max-Z normalization of the detailed-balance residual, the KL of
+ * A^T over the mirrored mask, the mask inferred from a matrix's zero pattern, the row-normalized
+ * attention of USA models.
  *
  * Every sum runs in a fixed order (no threads here), so results are reproducible bit for bit.
  */
@@ -27,6 +29,7 @@
 
 #include <float.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,8 +39,12 @@
 
 #include "mat.h"
 #include "status.h"
+#include "table.h"
 
 /* ---- small helpers ------------------------------------------------------------------------- */
+
+static int row_kl_core(int n, const double *A, spx_mask mask, int window, int mirror, int lenient,
+                       double *kl, double *mean);
 
 /* Allowed keys [lo, hi) of query i (0-based) under a mask (same ranges as spx_model_partners). */
 static void allowed_range(spx_mask mask, int window, int n, int i, int *lo, int *hi)
@@ -45,6 +52,17 @@ static void allowed_range(spx_mask mask, int window, int n, int i, int *lo, int 
   switch (mask) {
   case SPX_MASK_CAUSAL: *lo = 0; *hi = i + 1; break;
   case SPX_MASK_WINDOW: *lo = i - window + 1 > 0 ? i - window + 1 : 0; *hi = i + 1; break;
+  default: *lo = 0; *hi = n; break;
+  }
+}
+
+/* The keys of row i under the transposed mask (the support pattern of A^T): [i, n) for causal,
+ * [i, min(n, i+w)) for a window. */
+static void allowed_range_mirror(spx_mask mask, int window, int n, int i, int *lo, int *hi)
+{
+  switch (mask) {
+  case SPX_MASK_CAUSAL: *lo = i; *hi = n; break;
+  case SPX_MASK_WINDOW: *lo = i; *hi = i + window < n ? i + window : n; break;
   default: *lo = 0; *hi = n; break;
   }
 }
@@ -164,6 +182,10 @@ static void landscape_core(int n, const double *A, const double *deg, const int 
   *t_min = tbest;
 }
 
+/* Entropy effective rank, participation ratio and numerical rank (§2.4) from the n singular
+ * values in s; tol_dim sets the rank tolerance smax * tol_dim * eps. */
+static void erank_from_sv(int n, const gsl_vector *s, int tol_dim, spx_erank *out, double *sv);
+
 /* Singular values of the n x n matrix M into s (descending, GSL), then the entropy effective
  * rank, participation ratio and numerical rank (§2.4). a, v: n x n; s, work: n. */
 static int erank_core(int n, const double *M, gsl_matrix *a, gsl_matrix *v, gsl_vector *s,
@@ -183,6 +205,12 @@ static int erank_core(int n, const double *M, gsl_matrix *a, gsl_matrix *v, gsl_
       return SPX_EINTERNAL;
     }
   }
+  erank_from_sv(n, s, n, out, sv);
+  return SPX_OK;
+}
+
+static void erank_from_sv(int n, const gsl_vector *s, int tol_dim, spx_erank *out, double *sv)
+{
   double sum = 0.0, sum2 = 0.0, sum4 = 0.0, smax = 0.0;
   for (int k = 0; k < n; k++) {
     double x = gsl_vector_get(s, k);
@@ -195,10 +223,10 @@ static int erank_core(int n, const double *M, gsl_matrix *a, gsl_matrix *v, gsl_
   out->smax = smax;
   out->rank = 0;
   for (int k = 0; k < n; k++)
-    if (gsl_vector_get(s, k) > smax * n * DBL_EPSILON) out->rank++;
+    if (gsl_vector_get(s, k) > smax * tol_dim * DBL_EPSILON) out->rank++;
   if (sum == 0.0) {
     out->erank = out->pr = 0.0;
-    return SPX_OK;
+    return;
   }
   double h = 0.0;
   for (int k = 0; k < n; k++) {
@@ -207,7 +235,6 @@ static int erank_core(int n, const double *M, gsl_matrix *a, gsl_matrix *v, gsl_
   }
   out->erank = exp(h);
   out->pr = sum2 * sum2 / sum4;
-  return SPX_OK;
 }
 
 /* Complex eigenvalues of the n x n matrix M (copied into a), sorted by (Re, Im). */
@@ -478,7 +505,9 @@ int spx_transport_diagnose(spx_transport *w, const double *A, spx_mask mask, int
   SPX_TRY(spx_transport_spectrum(w));
   SPX_TRY(spx_transport_sweep(w, A));
   SPX_TRY(spx_transport_landscape(w, A, NULL));
-  SPX_TRY(spx_transport_row_kl(w->n, A, mask, window, NULL, &out->mean_kl));
+  /* lenient: a row without mass (a token nobody reads from, e.g. in a transposed sink) makes the
+   * mean KL NaN instead of failing the whole snapshot */
+  SPX_TRY(row_kl_core(w->n, A, mask, window, 0, 1, NULL, &out->mean_kl));
   out->lambda2 = w->lambda2;
   out->G = w->G;
   out->phi_prefix = w->phi_min;
@@ -612,15 +641,18 @@ double spx_transport_nu(int n, const double *M)
   return lower + upper != 0.0 ? (lower - upper) / (lower + upper) : 0.0;
 }
 
-int spx_transport_row_kl(int n, const double *A, spx_mask mask, int window, double *kl,
-                         double *mean)
+/* KL of every row to the uniform distribution over its allowed keys (§3); mirror: the keys of
+ * the transposed mask; lenient: a row without mass gives NaN instead of an error. */
+static int row_kl_core(int n, const double *A, spx_mask mask, int window, int mirror, int lenient,
+                       double *kl, double *mean)
 {
   int status = check_mask(mask, window);
   if (status != SPX_OK) return status;
   double total = 0.0;
   for (int i = 0; i < n; i++) {
     int lo, hi;
-    allowed_range(mask, window, n, i, &lo, &hi);
+    if (mirror) allowed_range_mirror(mask, window, n, i, &lo, &hi);
+    else allowed_range(mask, window, n, i, &lo, &hi);
     const double *row = A + (long)i * n;
     double rs = 0.0;
     for (int j = 0; j < n; j++) {
@@ -638,6 +670,11 @@ int spx_transport_row_kl(int n, const double *A, spx_mask mask, int window, doub
       rs += a;
     }
     if (!(rs > 0.0)) {
+      if (lenient) {
+        if (kl) kl[i] = NAN;
+        total = NAN;
+        continue;
+      }
       spx_error("transport: row %d of the attention matrix has no mass", i + 1);
       return SPX_EINVAL;
     }
@@ -653,6 +690,109 @@ int spx_transport_row_kl(int n, const double *A, spx_mask mask, int window, doub
   }
   *mean = total / n;
   return SPX_OK;
+}
+
+int spx_transport_row_kl(int n, const double *A, spx_mask mask, int window, double *kl,
+                         double *mean)
+{
+  return row_kl_core(n, A, mask, window, 0, 0, kl, mean);
+}
+
+int spx_transport_row_kl_ex(int n, const double *A, spx_mask mask, int window, int mirror,
+                            double *kl, double *mean)
+{
+  return row_kl_core(n, A, mask, window, mirror, 1, kl, mean);
+}
+
+void spx_transport_infer_mask(int n, const double *A, spx_mask *mask, int *window)
+{
+  int w = 1;
+  for (int i = 0; i < n; i++) {
+    const double *row = A + (long)i * n;
+    for (int j = i + 1; j < n; j++)
+      if (row[j] != 0.0) {
+        *mask = SPX_MASK_NONE;
+        *window = n;
+        return;
+      }
+    int j = 0;
+    while (j < i && row[j] == 0.0) j++;
+    if (i - j + 1 > w) w = i - j + 1;
+  }
+  *mask = w < n ? SPX_MASK_WINDOW : SPX_MASK_CAUSAL;
+  *window = w;
+}
+
+/* Line number of the k-th data row (0-based) of a table file: blank and '#' lines do not count
+ * (the rules of sim/table.c). 0 if it cannot be found. */
+static long data_row_line(const char *path, long k)
+{
+  FILE *f = fopen(path, "r");
+  char *line = NULL;
+  size_t cap = 0;
+  long lineno = 0, row = -1, found = 0;
+  if (!f) return 0;
+  while (getline(&line, &cap, f) >= 0) {
+    lineno++;
+    const char *p = line;
+    while (*p == ' ' || *p == '\t') p++;
+    if (*p == '#' || *p == '\n' || *p == '\r' || *p == '\0') continue;
+    if (++row == k) {
+      found = lineno;
+      break;
+    }
+  }
+  free(line);
+  fclose(f);
+  return found;
+}
+
+int spx_transport_read_matrix(const char *path, int max_n, int *n_out, double **A_out)
+{
+  int status = SPX_OK, rows = 0, cols = 0;
+  double *A = NULL;
+  *A_out = NULL;
+  SPX_TRY(spx_table_read(path, "attention matrix", -1, -1, NULL, NULL, &A, &rows, &cols));
+  if (rows != cols) {
+    spx_error("attention matrix %s:%ld: %d rows of %d numbers: the matrix must be square (n rows "
+              "of n numbers, n = the entries of the first row)",
+              path, data_row_line(path, rows < cols ? rows - 1 : cols), rows, cols);
+    status = SPX_EINVAL;
+    goto cleanup;
+  }
+  const int n = rows;
+  if (n < 2 || n > max_n) {
+    spx_error("attention matrix %s:%ld: n = %d; allowed 2 <= n <= %d (a cut needs two sides; "
+              "the dense diagnostics hold ~10 n^2 doubles)",
+              path, data_row_line(path, 0), n, max_n);
+    status = SPX_EINVAL;
+    goto cleanup;
+  }
+  for (long k = 0; k < (long)n * n; k++)
+    if (A[k] < 0.0) {
+      spx_error("attention matrix %s:%ld: column %ld is %g: attention weights must be >= 0 (the "
+                "conductance, G <= 1 and the KL divergence need a nonnegative matrix)",
+                path, data_row_line(path, k / n), k % n + 1, A[k]);
+      status = SPX_EINVAL;
+      goto cleanup;
+    }
+  for (int i = 0; i < n; i++) {
+    double mass = 0.0;
+    for (int j = 0; j < n; j++) mass += A[(long)i * n + j] + A[(long)j * n + i];
+    if (!(mass > 0.0)) {
+      spx_error("attention matrix %s:%ld: row %d and column %d are both zero: token %d is "
+                "isolated and the normalized operator needs degrees (r_i + c_i)/2 > 0",
+                path, data_row_line(path, i), i + 1, i + 1, i + 1);
+      status = SPX_EINVAL;
+      goto cleanup;
+    }
+  }
+  *n_out = n;
+  *A_out = A;
+  A = NULL;
+cleanup:
+  free(A);
+  return status;
 }
 
 double spx_transport_cycle_affinity(int n, const double *A, int i, int j, int k)
@@ -754,6 +894,109 @@ cleanup:
   free(sre);
   free(sim);
   return status;
+}
+
+struct spx_routing_ws {
+  int d;
+  gsl_matrix *g, *v, *a, *sv_v; /* Gram U^T U, its eigenvectors, the d x d reduction, SVD scratch */
+  gsl_vector *lam, *s, *work;
+  gsl_eigen_symmv_workspace *eig;
+};
+
+void spx_routing_ws_free(spx_routing_ws *ws)
+{
+  if (!ws) return;
+  if (ws->g) gsl_matrix_free(ws->g);
+  if (ws->v) gsl_matrix_free(ws->v);
+  if (ws->a) gsl_matrix_free(ws->a);
+  if (ws->sv_v) gsl_matrix_free(ws->sv_v);
+  if (ws->lam) gsl_vector_free(ws->lam);
+  if (ws->s) gsl_vector_free(ws->s);
+  if (ws->work) gsl_vector_free(ws->work);
+  if (ws->eig) gsl_eigen_symmv_free(ws->eig);
+  free(ws);
+}
+
+int spx_routing_ws_alloc(int d, spx_routing_ws **out)
+{
+  *out = NULL;
+  if (d < 1) {
+    spx_error("transport: routing workspace for d = %d", d);
+    return SPX_EINVAL;
+  }
+  spx_routing_ws *ws = calloc(1, sizeof *ws);
+  if (!ws) return SPX_ENOMEM;
+  ws->d = d;
+  ws->g = gsl_matrix_alloc(d, d);
+  ws->v = gsl_matrix_alloc(d, d);
+  ws->a = gsl_matrix_alloc(d, d);
+  ws->sv_v = gsl_matrix_alloc(d, d);
+  ws->lam = gsl_vector_alloc(d);
+  ws->s = gsl_vector_alloc(d);
+  ws->work = gsl_vector_alloc(d);
+  ws->eig = gsl_eigen_symmv_alloc(d);
+  if (!ws->g || !ws->v || !ws->a || !ws->sv_v || !ws->lam || !ws->s || !ws->work || !ws->eig) {
+    spx_routing_ws_free(ws);
+    return SPX_ENOMEM;
+  }
+  *out = ws;
+  return SPX_OK;
+}
+
+int spx_routing_logits_erank(spx_routing_ws *ws, int n, const double *U, const double *R,
+                             double beta, spx_erank *out)
+{
+  const int d = ws->d;
+  if (!spx_all_finite((long)n * d, U) || !spx_all_finite((long)d * d, R)) {
+    spx_error("transport: routing logits of a non-finite state or form");
+    return SPX_ENONFINITE;
+  }
+  /* Gram matrix U^T U = V Lambda V^T; then U = W Lambda^{1/2} V^T with W^T W = I on the range, so
+   * beta U R U^T = W (Lambda^{1/2} V^T beta R V Lambda^{1/2}) W^T: same nonzero singular values. */
+  for (int a = 0; a < d; a++)
+    for (int b = a; b < d; b++) {
+      double s = 0.0;
+      for (int i = 0; i < n; i++) s += U[(long)i * d + a] * U[(long)i * d + b];
+      gsl_matrix_set(ws->g, a, b, s);
+      gsl_matrix_set(ws->g, b, a, s);
+    }
+  int rc = gsl_eigen_symmv(ws->g, ws->lam, ws->v, ws->eig);
+  if (rc != GSL_SUCCESS) {
+    spx_error("transport: eigensolver failed on the Gram matrix (%s)", gsl_strerror(rc));
+    return SPX_EINTERNAL;
+  }
+  /* Eigenvalues at rounding level (U of rank < d, e.g. n < d) are zeros: their square roots
+   * (~1e-8) would add spurious singular values, so they are set to 0. */
+  double lmax = 0.0;
+  for (int k = 0; k < d; k++) lmax = fmax(lmax, gsl_vector_get(ws->lam, k));
+  const double ltol = lmax * (n > d ? n : d) * DBL_EPSILON;
+  for (int k = 0; k < d; k++) {
+    double l = gsl_vector_get(ws->lam, k);
+    gsl_vector_set(ws->lam, k, l > ltol ? sqrt(l) : 0.0);
+  }
+  /* a = Lambda^{1/2} V^T (beta R) V Lambda^{1/2}, entry (k,l) = sqrt(lam_k lam_l) v_k^T beta R v_l */
+  for (int k = 0; k < d; k++)
+    for (int l = 0; l < d; l++) {
+      double s = 0.0;
+      for (int a = 0; a < d; a++) {
+        double ra = 0.0;
+        for (int b = 0; b < d; b++) ra += R[a * d + b] * gsl_matrix_get(ws->v, b, l);
+        s += gsl_matrix_get(ws->v, a, k) * ra;
+      }
+      gsl_matrix_set(ws->a, k, l,
+                     beta * gsl_vector_get(ws->lam, k) * gsl_vector_get(ws->lam, l) * s);
+    }
+  if (d == 1) {
+    gsl_vector_set(ws->s, 0, fabs(gsl_matrix_get(ws->a, 0, 0)));
+  } else {
+    rc = gsl_linalg_SV_decomp(ws->a, ws->sv_v, ws->s, ws->work);
+    if (rc != GSL_SUCCESS) {
+      spx_error("transport: SVD failed (%s)", gsl_strerror(rc));
+      return SPX_EINTERNAL;
+    }
+  }
+  erank_from_sv(d, ws->s, n, out, NULL);
+  return SPX_OK;
 }
 
 /* ---- S-D parameterization ------------------------------------------------------------------ */
@@ -924,6 +1167,28 @@ int spx_attention_softmax(int n, const double *L, spx_mask mask, int window, dou
     if (logZ) logZ[i] = mx + log(z);
   }
   return SPX_OK;
+}
+
+int spx_attention_of_state(const spx_model *m, int h, const double *x, spx_mask mask, int window,
+                           double *U, double *work, double *A, double *logZ)
+{
+  const int n = m->n, d = m->d;
+  if (h < 0 || h >= m->nheads) {
+    spx_error("transport: head %d of a model with %d heads", h + 1, m->nheads);
+    return SPX_EINVAL;
+  }
+  for (int i = 0; i < n; i++) {
+    double s = 0.0;
+    for (int a = 0; a < d; a++) s += x[(long)i * d + a] * x[(long)i * d + a];
+    if (!(s > 0.0) || !isfinite(s)) {
+      spx_error("transport: particle %d has norm %g: no direction on the sphere", i + 1, sqrt(s));
+      return SPX_ENONFINITE;
+    }
+    double r = 1.0 / sqrt(s);
+    for (int a = 0; a < d; a++) U[(long)i * d + a] = x[(long)i * d + a] * r;
+  }
+  spx_attention_logits(n, d, U, m->heads[h].A, m->beta, work, A);
+  return spx_attention_softmax(n, A, mask, window, A, logZ);
 }
 
 /* ---- closed forms -------------------------------------------------------------------------- */

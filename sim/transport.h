@@ -32,6 +32,10 @@
 /* Largest n accepted by spx_transport_phi_exhaustive (2^(n-1) subsets). */
 #define SPX_TRANSPORT_EXHAUSTIVE_MAX 20
 
+/* Largest n of the dense diagnostics of a whole matrix (bin/sim transport, transport.max_n): the
+ * workspace holds about 10 n^2 doubles (1.3 GB at 4096) and the eigensolve is O(n^3). */
+#define SPX_TRANSPORT_N_LIMIT 4096
+
 /* Workspace and results of the operator diagnostics for one matrix size n (>= 2). Fields marked
  * "out" are filled by the function named; the others are private scratch. */
 typedef struct {
@@ -140,7 +144,8 @@ int spx_transport_landscape(spx_transport *w, const double *A, const int *order)
 /* Fiedler sweep: the landscape along the Fiedler order (after spx_transport_spectrum of this A). */
 int spx_transport_sweep(spx_transport *w, const double *A);
 
-/* Everything above plus nu and the mean KL (keys allowed by mask/window) for one snapshot. */
+/* Everything above plus nu and the mean KL (keys allowed by mask/window; NaN when a row has no
+ * mass) for one snapshot. */
 int spx_transport_diagnose(spx_transport *w, const double *A, spx_mask mask, int window,
                            spx_transport_summary *out);
 
@@ -162,6 +167,21 @@ double spx_transport_nu(int n, const double *M);
 int spx_transport_row_kl(int n, const double *A, spx_mask mask, int window, double *kl,
                          double *mean);
 
+/* KL as spx_transport_row_kl, but a row without mass gives NaN (and a NaN mean) instead of an
+ * error; mirror = 1 takes the keys of the transposed mask (row i: keys i..n-1, or i..i+w-1 for
+ * a window), the support pattern of A^T [ours]. */
+int spx_transport_row_kl_ex(int n, const double *A, spx_mask mask, int window, int mirror,
+                            double *kl, double *mean);
+
+/* The smallest mask containing the support of A [ours]: causal if A_ij = 0 for every j > i,
+ * window w (< n) if moreover A_ij = 0 for j <= i - w, else none. */
+void spx_transport_infer_mask(int n, const double *A, spx_mask *mask, int *window);
+
+/* Read an n x n attention matrix (n rows of n numbers, sim/table.h syntax) from path: entries
+ * finite and >= 0, square, 2 <= n <= max_n, no isolated token (row and column both zero). Errors
+ * name the file and line (SPX_EINVAL). *A is malloc'ed (free it). */
+int spx_transport_read_matrix(const char *path, int max_n, int *n, double **A);
+
 /* log(A_ij A_jk A_ki / (A_ik A_kj A_ji)), the affinity of the 3-cycle i -> j -> k -> i. */
 double spx_transport_cycle_affinity(int n, const double *A, int i, int j, int k);
 
@@ -178,6 +198,17 @@ int spx_routing_erank(int d, const double *M, spx_erank *out, double *sv);
 
 /* Complex eigenvalues of M sorted by (Re, Im) ascending (allocates: set-up time). */
 int spx_routing_eigen(int d, const double *M, double *re, double *im);
+
+/* Workspace of spx_routing_logits_erank for dimension d (allocated once; set-up time). */
+typedef struct spx_routing_ws spx_routing_ws;
+int spx_routing_ws_alloc(int d, spx_routing_ws **out);
+void spx_routing_ws_free(spx_routing_ws *ws);
+
+/* Effective rank of the n x n routing logits beta U R U^T (§2.5 item 2; U: n x d rows, R: d x d)
+ * in O(n d^2 + d^3): with U^T U = V Lambda V^T, its nonzero singular values are those of the d x d
+ * matrix Lambda^{1/2} V^T (beta R) V Lambda^{1/2}. The numerical rank uses the n x n tolerance. */
+int spx_routing_logits_erank(spx_routing_ws *ws, int n, const double *U, const double *R,
+                             double beta, spx_erank *out);
 
 /* ---- S-D parameterization (§2.3) ------------------------------------------------------------ */
 
@@ -210,6 +241,13 @@ void spx_attention_logits(int n, int d, const double *X, const double *M, double
  * unshifted logits into logZ (may be NULL). */
 int spx_attention_softmax(int n, const double *L, spx_mask mask, int window, double *A,
                           double *logZ);
+
+/* Attention of head h (0-based) of model m at state x (n x d, x frame): the row softmax of
+ * beta <u_i, A_h u_j>, u_i = x_i/|x_i| (the norm-aware rows of the kernel), over the keys the mask
+ * allows. USA models get the same row-normalized matrix (their weights exp(.)/n are rescaled per
+ * row) [ours]. U, work: n d; A: n x n; logZ: n or NULL. */
+int spx_attention_of_state(const spx_model *m, int h, const double *x, spx_mask mask, int window,
+                           double *U, double *work, double *A, double *logZ);
 
 /* ---- closed forms (§1.4) -------------------------------------------------------------------- */
 

@@ -19,9 +19,11 @@
 #include "status.h"
 
 extern const spx_claim spx_claims_engine[];
+extern const spx_claim spx_claims_transport[];
+extern const spx_claim spx_claims_ky[];
 
 /* Every claim table, listed once. */
-static const spx_claim *const tables[] = {spx_claims_engine};
+static const spx_claim *const tables[] = {spx_claims_engine, spx_claims_transport, spx_claims_ky};
 #define NTABLES ((int)(sizeof tables / sizeof *tables))
 
 void spx_claim_set(spx_claim_result *r, int pass, const char *expected_fmt, ...)

@@ -25,6 +25,13 @@
  * one spx_error line with the flag name, the time reached and that message. CVODE warnings are
  * forwarded through spx_warn ("t + h = t" once per instance).
  *
+ * MPI (spx_solver_create_parallel, MPI builds): the same back ends on NVECTOR_PARALLEL, each rank
+ * holding a block of particles; CVODE's norms and dot products reduce over the ranks. The caller's
+ * callbacks must return the same status on every rank (sim.c reduces them).
+ *
+ * Early stop (spx_solver_set_stop): a CVODE root function on the caller's g with direction -1;
+ * CV_ROOT_RETURN ends the advance at the root, which is reported as the time reached.
+ *
  * Statistics are accumulated over the life of the instance: CVodeReInit resets CVODE's counters,
  * so reinit first adds them to a running base. rhs_evals = CVodeGetNumRhsEvals +
  * CVodeGetNumLinRhsEvals (the latter counts the f calls of the difference-quotient J v) [ours].
@@ -43,6 +50,10 @@
 #include <cvode/cvode_ls.h>
 #include <cvode/cvode_proj.h>
 #include <nvector/nvector_serial.h>
+#ifdef SPX_HAVE_MPI
+#include <mpi.h>
+#include <nvector/nvector_parallel.h>
+#endif
 #include <sunlinsol/sunlinsol_spgmr.h>
 #include <sunnonlinsol/sunnonlinsol_fixedpoint.h>
 #include <sunnonlinsol/sunnonlinsol_newton.h>
@@ -70,6 +81,8 @@ typedef struct {
   double fatal_t;          /* and the time of that call */
   char msg[512];           /* last CVODE error message, printed by us */
   spx_solver_stats base;   /* counters accumulated before the last reinit */
+  spx_stop_fn stop;        /* early stop (spx_solver_set_stop), NULL: none */
+  void *stop_user;
 } cv_state;
 
 /* ---- callbacks ---------------------------------------------------------------------------- */
@@ -111,6 +124,16 @@ static int cv_jtimes(N_Vector v, N_Vector Jv, sunrealtype t, N_Vector y, N_Vecto
   double *jv = N_VGetArrayPointer(Jv);
   return cv_classify(s, s->ode.jv(t, N_VGetArrayPointer(y), N_VGetArrayPointer(v), jv, s->ode.user),
                      t, jv);
+}
+
+/* Root function of the early stop: g(t, y) (spx_solver_set_stop). */
+static int cv_root(sunrealtype t, N_Vector y, sunrealtype *gout, void *ud)
+{
+  cv_state *s = ud;
+  double g = 1.0;
+  int r = s->stop(t, N_VGetArrayPointer(y), &g, s->stop_user);
+  gout[0] = g;
+  return r < 0 ? -1 : 0;
 }
 
 /* Projection onto the product of spheres |y_b| = norm0[b] (c_stack.md §1.4). */
@@ -218,8 +241,11 @@ static void cv_free(void *state)
 
 /* ---- hooks -------------------------------------------------------------------------------- */
 
-static int cv_create(enum cv_kind kind, const char *name, const spx_ode *ode,
-                     const spx_solver_settings *set, double t0, const double *y0, void **state)
+/* comm: NULL for the serial vectors, else a pointer to the MPI_Comm over which the state is split
+ * (ode describes this rank's part, global_N the whole length; NVECTOR_PARALLEL, c_stack.md §1.8). */
+static int cv_create_comm(enum cv_kind kind, const char *name, const spx_ode *ode,
+                          const spx_solver_settings *set, double t0, const double *y0,
+                          void *comm, long global_N, void **state)
 {
   int status = SPX_OK;
   cv_state *s = NULL;
@@ -256,7 +282,7 @@ static int cv_create(enum cv_kind kind, const char *name, const spx_ode *ode,
   memcpy(s->ylast, y0, (size_t)ode->N * sizeof *y0);
   s->tlast = t0;
 
-  if (SUNContext_Create(SPX_SUN_COMM_NULL, &s->ctx) != 0) {
+  if (SUNContext_Create(comm ? SPX_SUN_COMM(comm) : SPX_SUN_COMM_NULL, &s->ctx) != 0) {
     spx_error("solver %s: SUNContext_Create failed", name);
     status = SPX_ENOMEM;
     goto cleanup;
@@ -265,8 +291,16 @@ static int cv_create(enum cv_kind kind, const char *name, const spx_ode *ode,
   SUNContext_ClearErrHandlers(s->ctx);
   SUNContext_PushErrHandler(s->ctx, cv_errh, s);
 #endif
-  s->y = N_VNew_Serial((sunindextype)ode->N, s->ctx);
-  s->yout = N_VMake_Serial((sunindextype)ode->N, s->ylast, s->ctx);
+  if (comm) {
+#ifdef SPX_HAVE_MPI
+    MPI_Comm c = *(MPI_Comm *)comm;
+    s->y = N_VNew_Parallel(c, (sunindextype)ode->N, (sunindextype)global_N, s->ctx);
+    s->yout = N_VMake_Parallel(c, (sunindextype)ode->N, (sunindextype)global_N, s->ylast, s->ctx);
+#endif
+  } else {
+    s->y = N_VNew_Serial((sunindextype)ode->N, s->ctx);
+    s->yout = N_VMake_Serial((sunindextype)ode->N, s->ylast, s->ctx);
+  }
   if (!s->y || !s->yout) {
     status = SPX_ENOMEM;
     goto cleanup;
@@ -325,6 +359,12 @@ cleanup:
   return status;
 }
 
+static int cv_create(enum cv_kind kind, const char *name, const spx_ode *ode,
+                     const spx_solver_settings *set, double t0, const double *y0, void **state)
+{
+  return cv_create_comm(kind, name, ode, set, t0, y0, NULL, ode ? ode->N : 0, state);
+}
+
 static int cv_create_adams(const spx_ode *ode, const spx_solver_settings *set, double t0,
                            const double *y0, void **state)
 {
@@ -369,7 +409,8 @@ static int cv_advance(void *state, double tout, double *y, double *treached)
   flag = CVode(s->cv, tout, s->yout, &tret, CV_NORMAL);
   if (flag >= 0 && spx_all_finite(s->ode.N, y)) {
     memcpy(s->ylast, y, bytes);
-    s->tlast = tout; /* tret == tout: the stop time is hit exactly */
+    /* tret == tout: the stop time is hit exactly; CV_ROOT_RETURN: the early stop fired at tret */
+    s->tlast = flag == CV_ROOT_RETURN ? tret : tout;
     goto cleanup;
   }
   if (flag >= 0) s->fatal = s->nonfinite = 1; /* cannot happen with finite callbacks; be safe */
@@ -474,3 +515,49 @@ const spx_solver_type spx_solver_bdf_newton = {
     "using the model's analytic J v when available (else difference quotients), plus the same "
     "projection as bdf. For stiff flows (USA at large beta).",
     cv_create_bdf_newton, cv_advance, cv_reinit, cv_stats, cv_print_stats, cv_free};
+
+/* ---- early stop (solver.h) ---------------------------------------------------------------- */
+
+int spx_solver_can_stop(const spx_solver_type *type)
+{
+  return type == &spx_solver_adams || type == &spx_solver_bdf || type == &spx_solver_bdf_newton;
+}
+
+int spx_solver_set_stop(spx_solver *solver, spx_stop_fn g, void *user)
+{
+  if (!spx_solver_can_stop(solver->type)) {
+    spx_error("solver %s cannot stop early (solver.stop_when_settled needs a CVODE back end: "
+              "adams, bdf or bdf_newton)", solver->type->name);
+    return SPX_EINVAL;
+  }
+  cv_state *s = solver->state;
+  int status = SPX_OK;
+  s->stop = g;
+  s->stop_user = user;
+  if (!g) return cv_check(s, CVodeRootInit(s->cv, 0, NULL), "CVodeRootInit", 0);
+  /* Only crossings from g > 0 to g <= 0 stop; a g that starts at 0 is not a root. */
+  int dir = -1;
+  SPX_TRY(cv_check(s, CVodeRootInit(s->cv, 1, cv_root), "CVodeRootInit", 0));
+  SPX_TRY(cv_check(s, CVodeSetRootDirection(s->cv, &dir), "CVodeSetRootDirection", 0));
+  SPX_TRY(cv_check(s, CVodeSetNoInactiveRootWarn(s->cv), "CVodeSetNoInactiveRootWarn", 0));
+cleanup:
+  return status;
+}
+
+int spx_solver_create_parallel(const spx_solver_type *type, const spx_ode *ode, long global_N,
+                               void *comm, const spx_solver_settings *set, double t0,
+                               const double *y0, void **state)
+{
+  *state = NULL;
+#ifdef SPX_HAVE_MPI
+  if (comm && spx_solver_can_stop(type)) {
+    enum cv_kind kind = type == &spx_solver_adams ? CV_KIND_ADAMS
+                        : type == &spx_solver_bdf ? CV_KIND_BDF
+                                                  : CV_KIND_BDF_NEWTON;
+    return cv_create_comm(kind, type->name, ode, set, t0, y0, comm, global_N, state);
+  }
+#endif
+  spx_error("solver %s: a state split over MPI ranks needs an MPI build (make MPI=1) and a CVODE "
+            "back end (adams, bdf or bdf_newton)", type ? type->name : "?");
+  return SPX_EINVAL;
+}

@@ -13,11 +13,14 @@
 #include <sundials/sundials_context.h>
 #include <sundials/sundials_types.h>
 
-/* The "no communicator" argument of SUNContext_Create (serial runs). */
+/* The "no communicator" argument of SUNContext_Create (serial runs), and the argument for a
+ * pointer pc to an MPI_Comm (MPI builds: 6.x takes the pointer, 7.x the communicator). */
 #if SUNDIALS_VERSION_MAJOR >= 7
 #define SPX_SUN_COMM_NULL SUN_COMM_NULL
+#define SPX_SUN_COMM(pc) (*(MPI_Comm *)(pc))
 #else
 #define SPX_SUN_COMM_NULL NULL
+#define SPX_SUN_COMM(pc) ((void *)(pc))
 #endif
 
 /* 1 when CVodeSetErrHandlerFn exists (SUNDIALS < 7); else errors go through the context's

@@ -74,4 +74,25 @@ typedef struct {
   void *state;
 } spx_solver;
 
+/* Early-stop function: *g = g(t, y) (one value). Return 0, or < 0 for a fatal error. */
+typedef int (*spx_stop_fn)(double t, const double *y, double *g, void *user);
+
+/* Early stop (e.g. solver.stop_when_settled): g is evaluated after every internal step; where it
+ * changes sign from > 0 to <= 0 the back end locates the crossing (CVODE root finding,
+ * CVodeRootInit, c_stack.md §1.5) and advance returns SPX_OK with *treached < tout and y the state
+ * there. Only the CVODE back ends (adams, bdf, bdf_newton) can stop: SPX_EINVAL (with a message)
+ * for the others. g = NULL removes the stop. */
+int spx_solver_set_stop(spx_solver *solver, spx_stop_fn g, void *user);
+
+/* 1 if the back end can stop early (spx_solver_set_stop), else 0. */
+int spx_solver_can_stop(const spx_solver_type *type);
+
+/* Create a CVODE back end (adams, bdf, bdf_newton) for a state split over MPI ranks
+ * (NVECTOR_PARALLEL): ode describes this rank's part (N, nblocks), global_N is the whole length and
+ * comm points to the MPI_Comm. The callbacks must return the same status on every rank. MPI
+ * builds only (make MPI=1); SPX_EINVAL with a message otherwise. Free with type->free. */
+int spx_solver_create_parallel(const spx_solver_type *type, const spx_ode *ode, long global_N,
+                               void *comm, const spx_solver_settings *s, double t0,
+                               const double *y0, void **state);
+
 #endif

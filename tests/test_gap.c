@@ -361,6 +361,25 @@ static void test_no_gap(void)
   spx_test(g.count == 1 && g.well_posed && fabs(g.delta - 2.7) < 1e-15,
            "indefinite: largest jump among the negatives (-3 | -0.3)", "count %d delta %.3g", g.count,
            g.delta);
+  /* to_null ([ours]): the jump -0.3 -> floor 3e-8 (1e7) beats -3 -> -0.3 (10): all negatives,
+   * the gap (-0.3, 0) with Delta 0.3, theta_0 0.15, relgap 0.1. */
+  s.to_null = 1;
+  spx_gap_find(4, e4, &s, &g);
+  spx_test(g.count == 2 && g.index == 1 && g.lambda_hi == 0.0 && fabs(g.delta - 0.3) < 1e-15 &&
+               fabs(g.theta - 0.15) < 1e-15 && fabs(g.relgap - 0.1) < 1e-15 && g.well_posed,
+           "to_null: gap from the least negative eigenvalue to 0, count = all negatives",
+           "count %d delta %.3g theta %.3g relgap %.3g", g.count, g.delta, g.theta, g.relgap);
+  /* ... but an internal jump larger than the null one still wins: -1 and -1e-7 (jump 1e7 vs
+   * 1e-7/1e-8 = 10) */
+  double e5[4] = {-1.0, -1e-7, 0.5, 2.0};
+  spx_gap_find(4, e5, &s, &g);
+  spx_test(g.count == 1 && g.index == 0, "to_null: a larger internal jump is still chosen",
+           "count %d", g.count);
+  /* rank one with to_null: the same gap as the spec's boundary rule */
+  for (int i = 0; i < 24; i++) ev[i] = i == 0 ? -2.0 : 1e-17 * i;
+  spx_gap_find(24, ev, &s, &g);
+  spx_test(g.well_posed && g.count == 1 && g.theta == 1.0, "to_null, rank one: count 1, theta_0 1",
+           "count %d theta %.3g", g.count, g.theta);
 }
 
 static void test_errors(void)

@@ -809,7 +809,7 @@ static void test_table(void)
     char name[160];
     spx_model *proto = make_model(1, 3, lam, 1, 1.5, norm, rescaled);
     spx_stability_table *tab = NULL;
-    spx_stability_table_opts opts = {6, 2, splits, 1, 1e-6, 0};
+    spx_stability_table_opts opts = {6, 2, splits, 1, 1e-6, 0, 0};
     int st = proto ? spx_stability_table_build(proto, &opts, &tab) : SPX_EINTERNAL;
     snprintf(name, sizeof name, "table %s: built with 3 x 4 rows", tag);
     spx_test(st == SPX_OK && tab && tab->nrows == 12, name, "status %d", st);
@@ -881,15 +881,81 @@ static void test_table(void)
   m->beta = 1;
   spx_model_finalize(m, 0);
   spx_stability_table *tab = NULL;
-  spx_stability_table_opts opts = {4, 0, NULL, 0, 0, 0};
+  spx_stability_table_opts opts = {4, 0, NULL, 0, 0, 0, 0};
   spx_test(spx_stability_table_build(m, &opts, &tab) == SPX_EINVAL && !tab,
            "error: table of an asymmetric model", "%s", "ok");
   spx_model_free(m);
   spx_model *p = make_model(1, 3, lam, 0, 1.0, SPX_NORM_SA, 0);
   const int badsplit[2] = {0, 3};
-  spx_stability_table_opts o2 = {4, 1, badsplit, 0, 0, 0};
+  spx_stability_table_opts o2 = {4, 1, badsplit, 0, 0, 0, 0};
   spx_test(p && spx_stability_table_build(p, &o2, &tab) == SPX_EINVAL, "error: split with n_plus = 0", "%s", "ok");
   spx_model_free(p);
+}
+
+/* The table of a proto integrating in eigen-coordinates (V = diag(lambda), basis U random) equals
+ * the x-frame table (V = U diag(lambda) U^T), and numeric_max_dim leaves the larger classes to the
+ * closed form. */
+static void test_table_frames(void)
+{
+  const double lam[3] = {0.7, -1.1, 0.2};
+  const int splits[2] = {20, 10};
+  double U[9];
+  spx_mat_random_orthogonal(3, rng, U);
+  spx_model *px = NULL, *py = NULL;
+  int st = spx_model_create(1, 3, 1, &px);
+  if (st == SPX_OK) st = spx_model_create(1, 3, 1, &py);
+  for (int f = 0; f < 2 && st == SPX_OK; f++) {
+    spx_model *m = f ? py : px;
+    m->beta = 1.3;
+    memcpy(m->U, U, sizeof U);
+    memcpy(m->spectrum, lam, sizeof lam);
+    m->basis_set = 1;
+    m->eigen_coords = f;
+    for (int i = 0; i < 3; i++)
+      for (int j = 0; j < 3; j++) {
+        double s = 0.0;
+        for (int k = 0; k < 3; k++) s += U[i * 3 + k] * lam[k] * U[j * 3 + k];
+        m->heads[0].V[i * 3 + j] = m->heads[0].A[i * 3 + j] = f ? (i == j) * lam[i] : s;
+      }
+    st = spx_model_finalize(m, 0);
+  }
+  spx_stability_table *tx = NULL, *ty = NULL;
+  spx_stability_table_opts opts = {.n = 6, .nsplits = 1, .splits = splits, .numeric = 1,
+                                   .fd_h = 1e-6, .numeric_max_dim = 20};
+  if (st == SPX_OK) st = spx_stability_table_build(px, &opts, &tx);
+  if (st == SPX_OK) st = spx_stability_table_build(py, &opts, &ty);
+  spx_test(st == SPX_OK && tx && ty && tx->nrows == 9 && ty->nrows == 9,
+           "table frames: x-frame and eigen-coordinate protos give 9 rows each", "status %d", st);
+  if (st == SPX_OK && tx && ty) {
+    double rhs = 0.0, diff = 0.0;
+    int numeric = 0, closed_only = 0, bad_limit = 0;
+    for (int r = 0; r < 9; r++) {
+      const spx_stability_row *a = &tx->rows[r], *b = &ty->rows[r];
+      int n = a->n_plus + a->n_minus;
+      if (n * 2 <= 20) {
+        numeric++;
+        rhs = maxerr(rhs, b->rhs_norm);
+        diff = maxerr(diff, fabs(a->max_an - b->max_an));
+        diff = maxerr(diff, b->err_an);
+        bad_limit += a->morse_an < 0;
+      } else {
+        closed_only++;
+        bad_limit += !isnan(a->max_an) || !isnan(b->rhs_norm) || a->morse_an != -1;
+        diff = maxerr(diff, fabs(a->max_cf - b->max_cf));
+      }
+    }
+    /* without the x-frame rebuild, the eigen-coordinate proto's states x = +-U e_k are not
+     * equilibria of V = diag(lambda) (|RHS| ~ 1) */
+    spx_test_le("table frames: eigen-coordinate proto: pure modes are equilibria", rhs, 1e-12);
+    spx_test_le("table frames: same spectra in both frames", diff, 1e-9);
+    spx_test(numeric == 6 && closed_only == 3 && bad_limit == 0,
+             "table frames: numeric_max_dim = 20 computes n(d-1) <= 20 only (30/... closed form)",
+             "%d numeric, %d closed form only, %d wrong", numeric, closed_only, bad_limit);
+  }
+  spx_stability_table_free(tx);
+  spx_stability_table_free(ty);
+  spx_model_free(px);
+  spx_model_free(py);
 }
 
 int main(void)
@@ -906,6 +972,7 @@ int main(void)
   test_degenerate();
   test_mixed();
   test_table();
+  test_table_frames();
   gsl_rng_free(rng);
   return spx_test_summary();
 }

@@ -6,8 +6,10 @@
  * from a fixed GSL seed; no expected value was read off the code's output.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_linalg.h>
@@ -15,11 +17,13 @@
 #include <gsl/gsl_rng.h>
 #include <gsl/gsl_sf_lambert.h>
 
+#include "config.h"
 #include "harness.h"
 #include "mat.h"
 #include "solver.h"
 #include "status.h"
 #include "transport.h"
+#include "transport_run.h"
 
 /* ---- helpers -------------------------------------------------------------------------------- */
 
@@ -1156,6 +1160,388 @@ static void test_errors(void)
   spx_transport_free(w);
 }
 
+/* ==== round 2: matrix files, masks, attention of a state, routing logits, snapshots, config ==== */
+
+/* Write text to a fresh temporary file; its path into path (64 chars). */
+static void temp_file(char *path, const char *text)
+{
+  snprintf(path, 64, "/tmp/spx_test_transport_XXXXXX");
+  int fd = mkstemp(path);
+  FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+  if (f) {
+    fputs(text, f);
+    fclose(f);
+  }
+}
+
+static void test_read_matrix(void)
+{
+  char p[64];
+  int n = 0;
+  double *A = NULL;
+  /* comments, blank lines, tabs, spaces and commas; entries as written */
+  temp_file(p, "# a 3 x 3 attention matrix\n1\t0\t0\n\n0.5, 0.5, 0\n 0.25 0.25 0.5 # row 3\n");
+  int st = spx_transport_read_matrix(p, 100, &n, &A);
+  spx_test(st == SPX_OK && n == 3 && A && A[0] == 1.0 && A[3] == 0.5 && A[8] == 0.5 && A[2] == 0.0,
+           "read_matrix: a 3 x 3 file with comments, tabs, commas", "status %d n %d", st, n);
+  free(A);
+  A = NULL;
+  unlink(p);
+  static const char *const bad[][2] = {
+      {"1 0 0\n0.5 0.5 0\n", "non-square (2 rows of 3)"},
+      {"1 0\n0.5 0.5\n0.2 0.8\n", "non-square (3 rows of 2)"},
+      {"1 0 0\n0.5 0.5\n0.2 0.3 0.5\n", "ragged rows"},
+      {"1 0\nnan 1\n", "NaN entry"},
+      {"1 0\ninf 1\n", "inf entry"},
+      {"1 0\n-0.5 1.5\n", "negative entry"},
+      {"1 0 0\n0 0 0\n0.5 0 0.5\n", "isolated token (row 2 and column 2 zero)"},
+      {"1\n", "n = 1"},
+      {"1 0 x\n0 1 0\n0 0 1\n", "a word"},
+      {"# nothing\n\n", "no data rows"},
+  };
+  for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
+    temp_file(p, bad[k][0]);
+    A = NULL;
+    st = spx_transport_read_matrix(p, 100, &n, &A);
+    char name[160];
+    snprintf(name, sizeof name, "read_matrix error: %s -> EINVAL", bad[k][1]);
+    spx_test(st == SPX_EINVAL && A == NULL, name, "status %d", st);
+    unlink(p);
+  }
+  temp_file(p, "0.5 0.5 0\n0 0.5 0.5\n0.5 0 0.5\n");
+  st = spx_transport_read_matrix(p, 2, &n, &A);
+  spx_test(st == SPX_EINVAL && A == NULL, "read_matrix error: n = 3 above max_n = 2 -> EINVAL",
+           "status %d", st);
+  unlink(p);
+  st = spx_transport_read_matrix("/nonexistent/spx.tsv", 100, &n, &A);
+  spx_test(st == SPX_EINVAL, "read_matrix error: missing file -> EINVAL", "status %d", st);
+}
+
+static void test_infer_mask(void)
+{
+  enum { n = 12 };
+  double A[n * n];
+  spx_mask m;
+  int w;
+  spx_attention_uniform_causal(n, A);
+  spx_transport_infer_mask(n, A, &m, &w);
+  spx_test(m == SPX_MASK_CAUSAL && w == n, "infer_mask: uniform causal -> causal", "%d %d", m, w);
+  spx_attention_window(n, 4, A);
+  spx_transport_infer_mask(n, A, &m, &w);
+  spx_test(m == SPX_MASK_WINDOW && w == 4, "infer_mask: window 4 -> window(4)", "%d %d", m, w);
+  spx_attention_window(n, 1, A);
+  spx_transport_infer_mask(n, A, &m, &w);
+  spx_test(m == SPX_MASK_WINDOW && w == 1, "infer_mask: identity -> window(1)", "%d %d", m, w);
+  spx_attention_sink(n, A);
+  spx_transport_infer_mask(n, A, &m, &w);
+  spx_test(m == SPX_MASK_CAUSAL, "infer_mask: sink (row i reads token 1) -> causal", "%d", m);
+  spx_attention_uniform_full(n, A);
+  spx_transport_infer_mask(n, A, &m, &w);
+  spx_test(m == SPX_MASK_NONE, "infer_mask: full -> none", "%d", m);
+}
+
+static void test_kl_mirror(void)
+{
+  enum { n = 9 };
+  double A[n * n], At[n * n], kl[n], mean;
+  spx_attention_uniform_causal(n, A);
+  transpose_sq(n, A, At);
+  /* Row i (0-based) of A^T holds A_ji = 1/(j+1) on its allowed keys j = i..n-1 (the mirrored
+   * causal mask): p_j = (1/(j+1)) / (H_n - H_i), KL = ln(n - i) - H(p). */
+  int st = spx_transport_row_kl_ex(n, At, SPX_MASK_CAUSAL, 0, 1, kl, &mean);
+  double err = 0.0, msum = 0.0;
+  for (int i = 0; i < n; i++) {
+    double z = harmonic(n, 1) - harmonic(i, 1), h = 0.0;
+    for (int j = i; j < n; j++) {
+      double pj = 1.0 / (j + 1) / z;
+      h -= pj * log(pj);
+    }
+    err = fmax(err, fabs(kl[i] - (log(n - i) - h)));
+    msum += log(n - i) - h;
+  }
+  spx_test(st == SPX_OK && err <= 1e-14, "KL of A^T over the mirrored causal mask (closed form)",
+           "err %.3g", err);
+  spx_test_abs("KL of A^T: mean", mean, msum / n, 1e-14);
+  /* mirrored window: A^T of a uniform window has uniform rows on j = i..i+w-1 where full */
+  spx_attention_window(n, 3, A);
+  transpose_sq(n, A, At);
+  st = spx_transport_row_kl_ex(n, At, SPX_MASK_WINDOW, 3, 1, kl, &mean);
+  spx_test(st == SPX_OK && isfinite(mean) && mean >= 0.0,
+           "KL of a window's transpose runs over the mirrored window", "%.6g", mean);
+  /* The sink's transpose has rows without mass: NaN, not an error. */
+  spx_attention_sink(n, A);
+  transpose_sq(n, A, At);
+  st = spx_transport_row_kl_ex(n, At, SPX_MASK_CAUSAL, 0, 1, kl, &mean);
+  spx_test(st == SPX_OK && isnan(mean) && isnan(kl[1]) && fabs(kl[0] - 0.0) <= 1e-15,
+           "KL_ex: a row without mass gives NaN (sink^T); row 1 is uniform (KL 0)", "%g", kl[0]);
+  st = spx_transport_row_kl_ex(n, A, SPX_MASK_CAUSAL, 0, 0, kl, &mean);
+  spx_test(st == SPX_OK && fabs(kl[n - 1] - log(n)) <= 1e-14,
+           "KL_ex without mirror = spx_transport_row_kl (sink row n: ln n)", NULL);
+}
+
+static void test_attention_of_state(gsl_rng *rng)
+{
+  enum { n = 10, d = 4 };
+  spx_model *m = NULL;
+  double x[n * d], y[n * d], U[n * d], work[n * d], A[n * n], B[n * n], L[n * n];
+  int st = spx_model_create(n, d, 2, &m);
+  spx_test(st == SPX_OK, "attention_of_state: model", NULL);
+  if (st) return;
+  m->beta = 1.7;
+  gaussian(rng, d * d, m->heads[0].A);
+  gaussian(rng, d * d, m->heads[1].A);
+  unit_rows(rng, n, d, x);
+  /* = the softmax of beta <x_i, A_h x_j> on unit rows */
+  st = spx_attention_of_state(m, 1, x, SPX_MASK_CAUSAL, 0, U, work, A, NULL);
+  spx_attention_logits(n, d, x, m->heads[1].A, m->beta, work, L);
+  spx_attention_softmax(n, L, SPX_MASK_CAUSAL, 0, B, NULL);
+  spx_test(st == SPX_OK && maxdiff(n * n, A, B) <= 1e-15,
+           "attention_of_state = softmax of beta <x_i, A_h x_j> (head 2, causal)", "%.3g",
+           maxdiff(n * n, A, B));
+  /* norm-aware: scaling a particle does not change the attention */
+  for (int i = 0; i < n * d; i++) y[i] = x[i] * (1.0 + (i / d) * 0.1);
+  st = spx_attention_of_state(m, 1, y, SPX_MASK_CAUSAL, 0, U, work, B, NULL);
+  spx_test(st == SPX_OK && maxdiff(n * n, A, B) <= 1e-14,
+           "attention_of_state uses u_i = x_i/|x_i| (scaled rows give the same A)", "%.3g",
+           maxdiff(n * n, A, B));
+  /* identical particles: every allowed logit is equal, so causal attention is uniform causal */
+  for (int i = 0; i < n; i++) memcpy(y + i * d, x, sizeof(double) * d);
+  st = spx_attention_of_state(m, 0, y, SPX_MASK_CAUSAL, 0, U, work, A, NULL);
+  spx_attention_uniform_causal(n, B);
+  spx_test(st == SPX_OK && maxdiff(n * n, A, B) <= 1e-15,
+           "identical particles: causal attention = uniform causal A_ij = 1/i", NULL);
+  st = spx_attention_of_state(m, 2, y, SPX_MASK_NONE, 0, U, work, A, NULL);
+  spx_test(st == SPX_EINVAL, "attention_of_state: head 3 of 2 -> EINVAL", NULL);
+  y[0] = y[1] = y[2] = y[3] = 0.0;
+  st = spx_attention_of_state(m, 0, y, SPX_MASK_NONE, 0, U, work, A, NULL);
+  spx_test(st == SPX_ENONFINITE, "attention_of_state: a zero particle -> ENONFINITE", NULL);
+  spx_model_free(m);
+}
+
+static void test_routing_logits_erank(gsl_rng *rng)
+{
+  spx_routing_ws *ws = NULL;
+  for (int c = 0; c < 3; c++) {
+    int n = c == 2 ? 3 : 30, d = c == 2 ? 6 : 5;
+    double *X = malloc(sizeof(double) * n * d), *work = malloc(sizeof(double) * n * d),
+           *K = malloc(sizeof(double) * n * n), M[36], R[36], F[36];
+    spx_transport *w = NULL;
+    spx_erank e1, e2;
+    unit_rows(rng, n, d, X);
+    gaussian(rng, d * d, M);
+    spx_routing_split(d, M, R, F, NULL);
+    if (c == 1) { /* one rotation plane: R = u v^T - v u^T */
+      double u[6], v[6];
+      gaussian(rng, d, u);
+      gaussian(rng, d, v);
+      for (int a = 0; a < d; a++)
+        for (int b = 0; b < d; b++) R[a * d + b] = u[a] * v[b] - v[a] * u[b];
+    }
+    spx_attention_logits(n, d, X, R, 2.5, work, K);
+    int st = spx_transport_alloc(n, &w);
+    st = st ? st : spx_transport_erank(w, K, &e1);
+    st = st ? st : spx_routing_ws_alloc(d, &ws);
+    st = st ? st : spx_routing_logits_erank(ws, n, X, R, 2.5, &e2);
+    char name[160];
+    snprintf(name, sizeof name, "routing_logits_erank (d x d reduction) = erank of the n x n "
+                                "logits (n = %d, d = %d%s)",
+             n, d, c == 1 ? ", one plane" : "");
+    spx_test(st == SPX_OK && fabs(e1.erank - e2.erank) <= 1e-10 * e1.erank &&
+                 fabs(e1.pr - e2.pr) <= 1e-10 * e1.pr && e1.rank == e2.rank &&
+                 fabs(e1.smax - e2.smax) <= 1e-12 * e1.smax,
+             name, "erank %.15g vs %.15g, rank %d vs %d", e1.erank, e2.erank, e1.rank, e2.rank);
+    if (c == 1)
+      spx_test_abs("§2.4 one routing plane: erank of the routing logits = 2", e2.erank, 2.0,
+                   1e-12);
+    spx_routing_ws_free(ws);
+    ws = NULL;
+    spx_transport_free(w);
+    free(X);
+    free(work);
+    free(K);
+  }
+}
+
+static void test_snapshot(gsl_rng *rng)
+{
+  enum { n = 16, d = 3 };
+  spx_model *m = NULL;
+  spx_transport_run *tr = NULL;
+  spx_transport_snapshot s;
+  double x[n * d];
+  int st = spx_model_create(n, d, 1, &m);
+  if (st) return;
+  m->beta = 1.3;
+  m->mask = SPX_MASK_CAUSAL;
+  m->window = 1;
+  /* A = Q^T K with a one-plane skew part: R = (e1 e2^T - e2 e1^T) * 0.8, F = I */
+  spx_mat_identity(d, m->heads[0].A);
+  m->heads[0].A[1] = 0.8;
+  m->heads[0].A[3] = -0.8;
+  spx_mat_identity(d, m->heads[0].V);
+  st = spx_model_finalize(m, 0);
+  st = st ? st : spx_transport_run_create(m, 0, &tr);
+  spx_test(st == SPX_OK, "snapshot: workspace for n = 16", "status %d", st);
+  if (st) goto out;
+  /* all particles at one point: the causal attention is uniform causal, the full one J/n */
+  for (int i = 0; i < n; i++) {
+    x[i * d] = 0.6;
+    x[i * d + 1] = 0.0;
+    x[i * d + 2] = 0.8;
+  }
+  st = spx_transport_run_snapshot(tr, 1.5, x, &s);
+  double ex_min;
+  int ex_t;
+  spx_cheeger_uniform_landscape(n, NULL, &ex_min, &ex_t);
+  double h1 = harmonic(n, 1);
+  (void)h1;
+  spx_test(st == SPX_OK && s.t == 1.5, "snapshot runs", "status %d", st);
+  spx_test_abs("snapshot, one point, causal: phi = uniform causal closed-form minimum",
+               s.att.phi_prefix, ex_min, 1e-14);
+  spx_test(s.att.t_prefix == ex_t, "snapshot, causal: worst cut at the closed form's argmin",
+           "%d vs %d", s.att.t_prefix, ex_t);
+  spx_test(s.att.nu == 1.0, "snapshot, causal: nu = +1 (spec §1.5)", "%.17g", s.att.nu);
+  spx_test_abs("snapshot, causal: mean KL = 0 (uniform rows)", s.att.mean_kl, 0.0, 1e-14);
+  spx_test_abs("snapshot, full: phi = ceil(n/2)/n (P1-8)", s.full.phi_prefix, 0.5, 1e-14);
+  spx_test_abs("snapshot, full: lambda_2 = 1 (P1-8)", s.full.lambda2, 1.0, 1e-12);
+  spx_test_abs("snapshot, full: G = 0 (P1-8)", s.full.G, 0.0, 1e-15);
+  spx_test_abs("snapshot, full: nu = 0", s.full.nu, 0.0, 1e-15);
+  spx_test(s.routing.erank == 0.0, "snapshot, one point: routing logits vanish (erank 0)",
+           "%.3g", s.routing.erank);
+  const double *phi, *flux;
+  spx_transport_run_landscape(tr, 0, &phi, &flux);
+  double err = 0.0, jerr = 0.0;
+  for (int t = 1; t < n; t++) {
+    err = fmax(err, fabs(phi[t - 1] - spx_cheeger_uniform_causal(n, t)));
+    jerr = fmax(jerr, fabs(flux[t - 1] - 1.0));
+  }
+  spx_test(err <= 1e-14 && jerr == 0.0,
+           "snapshot landscape = uniform causal closed form for every t, J(t) = +1",
+           "%.3g %.3g", err, jerr);
+  /* distinct particles: the routing logits of one plane have erank 2 */
+  unit_rows(rng, n, d, x);
+  st = spx_transport_run_snapshot(tr, 2.0, x, &s);
+  spx_test(st == SPX_OK && fabs(s.routing.erank - 2.0) <= 1e-12 && s.routing.rank == 2,
+           "snapshot, distinct particles, one routing plane: erank 2, rank 2", "%.15g %d",
+           s.routing.erank, s.routing.rank);
+  spx_test(s.att.nu == 1.0 && fabs(s.full.nu) < 1.0 && s.att.G > s.full.G,
+           "snapshot: causal nu = 1, full |nu| < 1, causal G > full G", "G %.4g vs %.4g",
+           s.att.G, s.full.G);
+  spx_routing_norms rn;
+  spx_erank ke;
+  spx_transport_run_kernel(tr, &rn, &ke);
+  spx_test(fabs(rn.norm_R - 0.8 * sqrt(2.0)) <= 1e-15 && fabs(ke.erank - 2.0) <= 1e-14,
+           "snapshot kernel: ||R||_F = 0.8 sqrt 2, erank(R) = 2", "%.17g %.17g", rn.norm_R,
+           ke.erank);
+out:
+  spx_transport_run_free(tr);
+  spx_model_free(m);
+}
+
+/* The config builds A from model.sd and from model.F / model.R (issue 8, spec §2.2-2.3). */
+static spx_config *load_text(const char *text, const char *set, int *status)
+{
+  char p[64];
+  spx_config *c = NULL;
+  temp_file(p, text);
+  const char *sets[1] = {set};
+  *status = spx_config_load(p, sets, set ? 1 : 0, &c);
+  unlink(p);
+  return c;
+}
+
+static void test_config_forms(void)
+{
+  int st;
+  /* S = (B - B^T)/2, D = C C^T with C 3 x 2: worked out by hand below */
+  spx_config *c = load_text("model: { n = 4; d = 3; sd = {\n"
+                            "  B = ( [0.0, 2.0, 1.0], [0.0, 0.0, -4.0], [3.0, 0.0, 0.0] );\n"
+                            "  C = ( [1.0, 0.0], [2.0, 1.0], [0.0, 3.0] ); }; };\n",
+                            NULL, &st);
+  spx_test(st == SPX_OK, "config: model.sd with a 3 x 2 factor C loads", "status %d", st);
+  if (c) {
+    /* S = [[0, 1, -1], [-1, 0, -2], [1, 2, 0]], D = [[1, 2, 0], [2, 5, 3], [0, 3, 9]] */
+    static const double ex[9] = {-1, -1, -1, -3, -5, -5, 1, -1, -9};
+    const double *A = spx_config_params(c)->model->heads[0].A;
+    spx_test(maxdiff(9, A, ex) <= 1e-15, "config: A = (B - B^T)/2 - C C^T (by hand)", "%.3g",
+             maxdiff(9, A, ex));
+    /* §2.3: every eigenvalue of the built A has Re <= 0 */
+    double S[9], Dm[9], re[3], im[3];
+    spx_routing_split(3, A, S, Dm, NULL);
+    for (int i = 0; i < 9; i++) Dm[i] = -Dm[i];
+    spx_sd_bounds b;
+    int sb = spx_sd_bendixson(3, S, Dm, &b);
+    spx_routing_eigen(3, A, re, im);
+    spx_test(sb == SPX_OK && re[2] <= 0.0 && b.re_max <= 0.0,
+             "config S-D form: Re(lambda) <= 0 (Bendixson, spec §2.3)", "max Re %.6g", re[2]);
+    spx_test(!spx_config_params(c)->model->gradient_flow,
+             "config S-D form: not a gradient flow (A not symmetric)", NULL);
+    spx_config_free(c);
+  }
+  c = load_text("model: { n = 4; d = 2; F = ( [1.0, 0.5], [0.5, -2.0] ); "
+                "R = ( [0.0, 0.3], [-0.3, 0.0] ); };\n",
+                NULL, &st);
+  if (c) {
+    static const double ex[4] = {1.0, 0.8, 0.2, -2.0};
+    spx_test(maxdiff(4, spx_config_params(c)->model->heads[0].A, ex) <= 1e-15,
+             "config: A = F + R (symmetric F, skew R)", NULL);
+    spx_config_free(c);
+  } else {
+    spx_test(0, "config: model.F / model.R load", "status %d", st);
+  }
+  /* parts taken (with a warning): F -> symmetric part, R -> skew part */
+  c = load_text("model: { n = 4; d = 2; F = ( [1.0, 1.0], [0.0, 2.0] ); "
+                "R = ( [5.0, 1.0], [0.0, 7.0] ); };\n",
+                NULL, &st);
+  if (c) {
+    static const double ex[4] = {1.0, 1.0, 0.0, 2.0}; /* sym F = [[1,.5],[.5,2]], skew R = [[0,.5],[-.5,0]] */
+    spx_test(maxdiff(4, spx_config_params(c)->model->heads[0].A, ex) <= 1e-15,
+             "config: non-symmetric F / non-skew R contribute their sym / skew parts", NULL);
+    spx_config_free(c);
+  } else {
+    spx_test(0, "config: non-symmetric F loads with a warning", "status %d", st);
+  }
+  c = load_text("model: { n = 4; d = 2; heads = ( { sd = { B = ( [0.0, 1.0], [0.0, 0.0] ); }; "
+                "V = \"identity\"; }, { F = \"identity\"; } ); };\n",
+                NULL, &st);
+  if (c) {
+    const spx_model *m = spx_config_params(c)->model;
+    static const double e0[4] = {0.0, 0.5, -0.5, 0.0}, e1[4] = {1, 0, 0, 1};
+    spx_test(m->nheads == 2 && maxdiff(4, m->heads[0].A, e0) <= 1e-15 &&
+                 maxdiff(4, m->heads[1].A, e1) <= 1e-15,
+             "config: sd and F inside model.heads entries", NULL);
+    spx_config_free(c);
+  } else {
+    spx_test(0, "config: sd / F in heads load", "status %d", st);
+  }
+  static const char *const bad[][3] = {
+      {"model: { n = 4; d = 2; A = \"identity\"; sd = { B = \"zero\"; }; };\n", NULL,
+       "sd together with A"},
+      {"model: { n = 4; d = 2; Q = \"identity\"; F = \"identity\"; };\n", NULL, "F together with Q"},
+      {"model: { n = 4; d = 2; sd = { B = \"zero\"; X = 1; }; };\n", NULL, "unknown member of sd"},
+      {"model: { n = 4; d = 2; sd = 3; };\n", NULL, "sd not a group"},
+      {"model: { n = 4; d = 2; sd = { }; };\n", NULL, "empty sd"},
+      {"model: { n = 4; d = 3; sd = { C = ( [1.0, 2.0], [1.0], [0.0, 1.0] ); }; };\n", NULL,
+       "ragged C"},
+      {"model: { n = 4; d = 2; R = ( [1.0, 0.0], [0.0, 2.0] ); };\n", NULL,
+       "symmetric R (no routing part)"},
+      {"model: { n = 4; d = 2; spectrum = [1.0, 2.0]; F = \"identity\"; };\n", NULL,
+       "F with spectrum"},
+      {"model: { n = 50; d = 2; };\ntransport: { every = 1; max_n = 40; };\n", NULL,
+       "transport.every with n above transport.max_n"},
+      {"model: { n = 5; d = 2; };\n", "transport.head=2", "transport.head above the heads"},
+      {"model: { n = 5; d = 2; };\n", "transport.max_n=5000", "transport.max_n above the limit"},
+      {"model: { n = 5; d = 2; };\n", "transport.kind=\"ring\"", "unknown transport.kind"},
+  };
+  for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
+    c = load_text(bad[k][0], bad[k][1], &st);
+    char name[160];
+    snprintf(name, sizeof name, "config error: %s -> EINVAL", bad[k][2]);
+    spx_test(st == SPX_EINVAL && c == NULL, name, "status %d", st);
+    spx_config_free(c);
+  }
+}
+
 int main(void)
 {
   gsl_set_error_handler_off();
@@ -1178,6 +1564,13 @@ int main(void)
   test_erank(rng);
   test_reversibility(rng);
   test_errors();
+  test_read_matrix();
+  test_infer_mask();
+  test_kl_mirror();
+  test_attention_of_state(rng);
+  test_routing_logits_erank(rng);
+  test_snapshot(rng);
+  test_config_forms();
   gsl_rng_free(rng);
   return spx_test_summary();
 }
