@@ -41,12 +41,12 @@ set autoscale y
 
 set title 'clustering: min <x_i,x_j> and cluster count'
 set ylabel 'min_{i{/Symbol \271}j} <x_i,x_j>'
-set y2label 'clusters'
-set ytics nomirror; set y2tics
+set y2label 'clusters (log scale)'
+set ytics nomirror; set y2tics; set logscale y2; set format y2 '%g'
 set yrange [-1.05:1.05]
 plot 'observables.tsv' every ::1 u 1:10 w l lw 2 lc rgb '#2ca02c' title 'min inner product', \
      '' every ::1 u 1:11 axes x1y2 w steps lw 2 lc rgb '#d62728' title 'clusters'
-unset y2tics; unset y2label; set ytics mirror; set autoscale y
+unset y2tics; unset y2label; unset logscale y2; set ytics mirror; set autoscale y
 
 set title 'speed max_i |dx_i/dt| and distance to a pure mode'
 set logscale y

@@ -21,9 +21,10 @@
 extern const spx_claim spx_claims_engine[];
 extern const spx_claim spx_claims_transport[];
 extern const spx_claim spx_claims_ky[];
+extern const spx_claim spx_claims_gap[];
 
 /* Every claim table, listed once. */
-static const spx_claim *const tables[] = {spx_claims_engine, spx_claims_transport, spx_claims_ky};
+static const spx_claim *const tables[] = {spx_claims_engine, spx_claims_transport, spx_claims_ky, spx_claims_gap};
 #define NTABLES ((int)(sizeof tables / sizeof *tables))
 
 void spx_claim_set(spx_claim_result *r, int pass, const char *expected_fmt, ...)
@@ -51,10 +52,21 @@ static double now(void)
 }
 
 /* Replace tabs and newlines so that a text fits one TSV cell; '|' for the Markdown table. */
-static void clean(char *s, int md)
+static void clean(char *s)
 {
   for (; *s; s++)
-    if (*s == '\t' || *s == '\n' || (md && *s == '|')) *s = ' ';
+    if (*s == '\t' || *s == '\n') *s = ' ';
+}
+
+/* One Markdown table cell: '|' escaped (as in |x|), tabs and newlines as spaces. */
+static void md_cell(FILE *f, const char *s)
+{
+  fputs(" ", f);
+  for (; *s; s++) {
+    if (*s == '|') fputs("\\|", f);
+    else fputc((*s == '\t' || *s == '\n') ? ' ' : *s, f);
+  }
+  fputs(" |", f);
 }
 
 static void print_help(void)
@@ -165,17 +177,17 @@ int spx_validate_main(int argc, char **argv)
         if (!r.measured[0])
           spx_claim_measured(&r, "could not be carried out: %s", spx_status_name(st));
       }
-      clean(r.expected, 0);
-      clean(r.measured, 0);
+      clean(r.expected);
+      clean(r.measured);
       printf("%s %-14s %s | expected %s | measured %s (%.1f s)\n", r.pass ? "PASS" : "FAIL", c->id,
              c->statement, r.expected, r.measured, secs);
       fflush(stdout);
       fprintf(tsv.f, "%s\t%s\t%s\t%s\t%s\t%.2f\t%s\t%s\n", c->id, c->family,
               r.pass ? "PASS" : "FAIL", r.expected, r.measured, secs, c->source, c->statement);
-      clean(r.expected, 1);
-      clean(r.measured, 1);
-      fprintf(md.f, "| %s | %s | %s | %s | %s | %s | **%s** |\n", c->id, c->family, c->statement,
-              c->source, r.expected, r.measured, r.pass ? "PASS" : "FAIL");
+      fputs("|", md.f);
+      const char *cells[] = {c->id, c->family, c->statement, c->source, r.expected, r.measured};
+      for (size_t q = 0; q < sizeof cells / sizeof *cells; q++) md_cell(md.f, cells[q]);
+      fprintf(md.f, " **%s** |\n", r.pass ? "PASS" : "FAIL");
       if (r.figure[0]) {
         size_t used = strlen(figs);
         snprintf(figs + used, sizeof figs - used, "\n### %s\n\n![%s](%s)\n", c->id, c->id,
