@@ -62,9 +62,14 @@ void spx_warn_once(const char *key, const char *fmt, ...)
 {
   static const char *seen[SPX_MAX_ONCE];
   static int nseen = 0;
-  for (int i = 0; i < nseen; i++)
-    if (strcmp(seen[i], key) == 0) return;
-  if (nseen < SPX_MAX_ONCE) seen[nseen++] = key;
+  int already = 0;
+  /* Runs of a sweep call this from several OpenMP threads. */
+#pragma omp critical(spx_warn_once)
+  {
+    for (int i = 0; i < nseen && !already; i++) already = strcmp(seen[i], key) == 0;
+    if (!already && nseen < SPX_MAX_ONCE) seen[nseen++] = key;
+  }
+  if (already) return;
   va_list ap;
   va_start(ap, fmt);
   vprint("warning", fmt, ap);
