@@ -2,8 +2,9 @@
 # spectral_gap.md §3 Fig. 1, §6): count vs theta with the gap shaded, preserved fraction vs
 # ||dH||/Delta with the Weyl bound, K_JM vs E with the energy window, spreads S_k(t) against
 # e^{z_+ t}. Run in the output folder. Variables from bin/sim: name, fmt, has_count, has_perturb,
-# has_energy, has_spreads, count, lam_lo, lam_hi, sphere, Estar, Kylo, Kyhi, nm, anchor.
+# has_energy, has_spreads, count, lam_lo, lam_hi, sphere, Estar, Kylo, Kyhi, nm, anchor, well_posed.
 npan = has_count + has_perturb + has_energy + has_spreads
+if (!exists("well_posed")) { well_posed = 1 }
 if (npan == 4) { w = 1300; h = 950; lay_r = 2; lay_c = 2 } else { w = 480*npan + 120; h = 520; lay_r = 1; lay_c = npan }
 load sprintf('%s/terminal.gp', system('dirname ' . ARG0))
 set output 'gap_verification.' . fmt
@@ -12,7 +13,11 @@ set grid
 set key box opaque
 
 if (has_count) {
-  set title sprintf("S1: count #\\{{/Symbol l} < -{/Symbol q}\\} over the threshold, gap shaded (dim E_{−} = %d)", count)
+  if (well_posed) {
+    set title sprintf("S1: count #\\{{/Symbol l} < -{/Symbol q}\\} over the threshold, gap shaded (dim E_{−} = %d)", count)
+  } else {
+    set title sprintf("S1: NO GAP (relgap below the floor): the count is ill-posed (%d at {/Symbol q}_0)", count)
+  }
   set logscale x
   set autoscale xfix
   set yrange [0:*]

@@ -15,7 +15,7 @@ if (d == 2) {
   set border 0
   set parametric; set trange [0:2*pi]
   do for [i=1:npan] {
-    set title tits[i]
+    set title tits[i] font ',10'
     plot cos(t), sin(t) w l lc rgb '#bbbbbb', files[i] u 1:2 w p pt 7 ps 0.8 lc rgb '#d62728'
   }
 } else {
@@ -25,7 +25,7 @@ if (d == 2) {
   unset xtics; unset ytics; unset ztics; unset border
   set parametric; set urange [0:2*pi]; set vrange [-pi/2:pi/2]; set isosamples 13,7
   do for [i=1:npan] {
-    set title tits[i]
+    set title tits[i] font ',10'
     splot cos(u)*cos(v), sin(u)*cos(v), sin(v) w l lc rgb '#dddddd', files[i] u 1:2:3 w p pt 7 ps 0.7 lc rgb '#d62728'
   }
 }

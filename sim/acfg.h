@@ -22,6 +22,7 @@ typedef struct spx_acfg spx_acfg;
 
 /* Load path for subcommand cmd (one SPX_AN_* bit) with overrides sets ("key=value"). */
 int spx_acfg_load(const char *path, int cmd, const char *const *sets, int nsets, spx_acfg **out);
+/* Free a config; NULL is allowed. */
 void spx_acfg_free(spx_acfg *c);
 
 /* The run name (key `name`, else the file's stem) and the config path. */
@@ -35,7 +36,9 @@ int spx_acfg_has(const spx_acfg *c, const char *group);
  * their group is). */
 const config_setting_t *spx_acfg_setting(const spx_acfg *c, const char *path);
 
-/* Typed values of declared keys (present or defaulted); NaN / 0 / NULL when absent. */
+/* Typed values of declared keys (present or defaulted); NaN / 0 / NULL when absent. Strings of
+ * present groups point into the config (valid until spx_acfg_free); the default of a key whose
+ * group is absent comes from a small rotating static pool: copy it if it must be kept. */
 double spx_acfg_num(const spx_acfg *c, const char *path);
 long spx_acfg_int(const spx_acfg *c, const char *path);
 int spx_acfg_bool(const spx_acfg *c, const char *path);

@@ -35,9 +35,9 @@ void spx_an_sum(spx_an *a, const char *key, const char *fmt, ...)
   a->summary_len += (size_t)sprintf(a->summary + a->summary_len, "%s\t%s\n", key, val);
 }
 
-int spx_an_open(spx_an *a, const char *name, const char *comment, const char *columns, void *ofp)
+int spx_an_open(spx_an *a, const char *name, const char *comment, const char *columns,
+                spx_out_file *of)
 {
-  spx_out_file *of = ofp;
   int status = spx_out_open(of, a->out, name);
   if (status) return status;
   fprintf(of->f, "# %s\n# %s\n", comment, columns);

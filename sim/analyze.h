@@ -19,6 +19,7 @@
 #include <stdio.h>
 
 #include "acfg.h"
+#include "output.h"
 #include "config.h"
 #include "freeenergy.h"
 #include "gap.h"
@@ -62,7 +63,7 @@ void spx_an_sum(spx_an *a, const char *key, const char *fmt, ...) __attribute__(
 
 /* Open DIR/name for atomic writing with a '#' comment line and the column header. */
 int spx_an_open(spx_an *a, const char *name, const char *comment, const char *columns,
-                void *of /* spx_out_file */);
+                spx_out_file *of);
 
 /* Run plots/script in the output folder with the common variables (name, fmt) and extra ones
  * ("x=1; y='a'"); a missing gnuplot is a warning, not an error. */

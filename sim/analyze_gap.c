@@ -53,14 +53,14 @@ static int part_count(spx_an *a, spx_an_keyspec *k)
   if (spx_acfg_vec(c, "count.theta_range", tr, 2) == 2) {
     lo = tr[0];
     hi = tr[1];
-  } else if (g->count > 0 && g->delta > 0) {
+  } else if (g->well_posed && g->count > 0 && g->delta > 0) {
     spx_acfg_vec(c, "count.theta_decades", tr, 2);
     lo = g->delta * pow(10.0, tr[0]);
     hi = g->delta * pow(10.0, tr[1]);
   } else {
-    /* no gap to centre on: the whole negative range */
+    /* no (genuine) gap to centre on: the whole negative range */
     double mx = fmax(fabs(k->ev[0]), 1e-300);
-    lo = 1e-6 * mx;
+    lo = 1e-4 * mx;
     hi = 2.0 * mx;
   }
   int cmin, cmax;
@@ -73,7 +73,8 @@ static int part_count(spx_an *a, spx_an_keyspec *k)
   if (g->count > 0 && g->delta > 0) {
     double f[2];
     spx_acfg_vec(c, "count.plateau", f, 2);
-    double plo = f[0] * fabs(g->lambda_hi), phi = f[1] * fabs(g->lambda_lo);
+    /* a gap to the null space (lambda_hi = 0) has no lower end: start 6 decades below |lambda_lo| */
+    double plo = fmax(f[0] * fabs(g->lambda_hi), 1e-6 * fabs(g->lambda_lo)), phi = f[1] * fabs(g->lambda_lo);
     if (plo < phi) {
       spx_gap_count_curve(n, k->ev, plo, phi, 400, NULL, NULL, &cmin, &cmax);
       spx_an_sum(a, "plateau_region", "%.6g %.6g", plo, phi);
@@ -125,8 +126,10 @@ static int part_count(spx_an *a, spx_an_keyspec *k)
   if (spx_acfg_bool(c, "count.bulk")) {
     double bre, bim;
     spx_riesz_trace(n, k->ev, 0.0, g->theta, M, &bre, &bim);
+    int inside = 0;
+    for (int i = 0; i < n; i++) inside += fabs(k->ev[i]) < g->theta;
     spx_an_sum(a, "bulk_trace", "%.15g", bre);
-    spx_an_sum(a, "bulk_expected", "%d", n - g->count);
+    spx_an_sum(a, "bulk_expected", "%d", inside); /* #{|lambda| < theta_0}: d - dim E_- for H <= 0 */
   }
 cleanup:
   free(th);
@@ -475,13 +478,14 @@ int spx_an_gap(spx_an *a)
     char extra[2048];
     snprintf(extra, sizeof extra,
              "has_count=%d; has_perturb=%d; has_energy=%d; has_spreads=%d; count=%d; lam_lo=%.10g; "
-             "lam_hi=%.10g; sphere=%d; Estar=%.10g; Kylo=%.6g; Kyhi=%.6g; nm=%ld; anchor=%.6g",
+             "lam_hi=%.10g; sphere=%d; Estar=%.10g; Kylo=%.6g; Kyhi=%.6g; nm=%ld; anchor=%.6g; "
+             "well_posed=%d",
              has_keys && spx_acfg_has(c, "count") && k.g.count > 0,
              has_keys && spx_acfg_has(c, "perturb") && k.g.count > 0 && k.g.count < k.dim,
              spx_acfg_has(c, "energy"), has_keys && spx_acfg_has(c, "spreads"), k.g.count,
              has_keys ? k.g.lambda_lo : 0.0, has_keys ? k.g.lambda_hi : 0.0, a->sphere,
              isnan(efig[0]) ? -1e300 : efig[0], efig[1], efig[2], spx_acfg_int(c, "spreads.modes"),
-             spx_acfg_num(c, "spreads.anchor"));
+             spx_acfg_num(c, "spreads.anchor"), has_keys ? k.g.well_posed : 1);
     if (spx_acfg_has(c, "count") || spx_acfg_has(c, "perturb") || spx_acfg_has(c, "energy") ||
         spx_acfg_has(c, "spreads"))
       spx_an_plot(a, "analyze_gap.gp", extra);

@@ -227,6 +227,7 @@ int spx_ckpt_encode(const spx_ckpt *c, unsigned char **buf, size_t *len)
   put_int(&w, "err_test_fails", c->stats.err_test_fails);
   put_int(&w, "proj_evals", c->stats.proj_evals);
   put_float(&w, "last_step", c->stats.last_step);
+  put_float(&w, "wall", c->wall);
   /* the outputs at the row */
   put_int(&w, "obs_bytes", (int64_t)c->obs_bytes);
   put_int(&w, "obs_hash", (int64_t)c->obs_hash);
@@ -441,6 +442,7 @@ int spx_ckpt_decode(const unsigned char *buf, size_t len, const char *origin, sp
   GET_LONG("err_test_fails", c->stats.err_test_fails);
   GET_LONG("proj_evals", c->stats.proj_evals);
   SPX_TRY(get_floats(&t, "last_step", &c->stats.last_step, 1));
+  SPX_TRY(get_floats(&t, "wall", &c->wall, 1));
   SPX_TRY(get_int(&t, "obs_bytes", &v));
   c->obs_bytes = (uint64_t)v;
   SPX_TRY(get_int(&t, "obs_hash", &v));

@@ -47,6 +47,7 @@ typedef struct {
   double *t99;                 /* [d] first output time with alignment_k >= 0.99 (NaN: not yet) */
   double energy_min_inc;       /* running min of energy_rel_inc (inf: none yet) */
   spx_solver_stats stats;      /* back-end counters up to the row */
+  double wall;                 /* wall seconds of the integration up to the row */
   uint64_t obs_bytes, obs_hash;    /* observables.tsv: length at the row, FNV-1a 64 of it */
   uint64_t traj_bytes, traj_hash;  /* trajectory.tsv|bin: same */
   long traj_frames;                /* trajectory frames written */

@@ -307,6 +307,29 @@ static int check_type(const spx_config *c, const config_setting_t *s, const key_
   return SPX_OK;
 }
 
+/* libconfig has no inf or nan literal, so a non-finite number can only come from an overflowing
+ * literal (1e999). It is refused wherever it is, also under keys other modules validate (sweep
+ * axes), because config.resolved.cfg could not write it back (found by make fuzz, issue 9). */
+static int check_finite(const spx_config *c, const config_setting_t *s, const char *path)
+{
+  for (int i = 0; i < config_setting_length(s); i++) {
+    const config_setting_t *e = config_setting_get_elem(s, i);
+    const char *nm = config_setting_name(e);
+    char sub[256];
+    if (nm) snprintf(sub, sizeof sub, "%s%s%s", path, *path ? "." : "", nm);
+    else snprintf(sub, sizeof sub, "%s", path);
+    int t = config_setting_type(e);
+    if (t == CONFIG_TYPE_FLOAT && !isfinite(config_setting_get_float(e)))
+      return bad(c, e, sub, "must be finite (got %g: the literal overflows a double, whose "
+                            "largest value is 1.8e308)", config_setting_get_float(e));
+    if (t == CONFIG_TYPE_GROUP || t == CONFIG_TYPE_LIST || t == CONFIG_TYPE_ARRAY) {
+      int st = check_finite(c, e, sub);
+      if (st) return st;
+    }
+  }
+  return SPX_OK;
+}
+
 static int check_structure(const spx_config *c)
 {
   const config_setting_t *root = config_root_setting(&c->cfg);
@@ -416,8 +439,15 @@ static char *widen_int_literals(const char *text, const char *origin, int is_set
       int hex = (p[1] == 'x' || p[1] == 'X');
       memcpy(o, p, (size_t)(q - p));
       o += q - p;
-      if (!is_float && !hex && *q != 'L') {
+      if (!is_float && *q != 'L') {
         double v = strtod(p, NULL);
+        if (hex) { /* hex as well: n = 0x100000010 was read as 16 (found by issue 9's tests) */
+          const char *h = p + 2;
+          while (*h == '0') h++;
+          unsigned long long u = strtoull(p, NULL, 16);
+          v = (q - h > 16 || u > 0x7fffffffffffffffULL) ? 1e300 : (double)u;
+          if (u <= 0x7fffffffULL && q - h <= 16) v = 0.0; /* fits in 32 bits: no L needed */
+        }
         if (v > 9223372036854775807.0) {
           char key[128];
           key_before(text, p, key, sizeof key);
@@ -1322,6 +1352,7 @@ int spx_config_load(const char *path, const char *const *sets, int nsets, spx_co
     SPX_TRY(apply_set(c, sets[i], c->set_text[i]));
   }
   SPX_TRY(check_structure(c));
+  SPX_TRY(check_finite(c, config_root_setting(&c->cfg), ""));
   SPX_TRY(add_defaults(c));
   SPX_TRY(set_name(c));
   SPX_TRY(extract(c));

@@ -28,6 +28,7 @@ typedef struct spx_flowhess spx_flowhess;
 /* Workspace for model m (must outlive it): SPX_EINVAL unless m is a gradient flow of E_beta
  * (every head A = V = V^T, no mask, one head for SA) and n (d-1) <= 2000. */
 int spx_flowhess_create(const spx_model *m, spx_flowhess **out);
+/* Free the workspace; NULL is allowed. */
 void spx_flowhess_free(spx_flowhess *w);
 
 /* Tangent dimension n (d-1). */

@@ -115,7 +115,8 @@ const double *spx_fe_weights(const spx_fe *fe) { return fe->a; }
 
 /* Fill a[j] = -beta U_j(x), turn it into the weights p_j in place, put the p-mean of the keys in
  * kbar, and return F by log-sum-exp with max shift. Returns NaN if x is not finite. */
-static double weights(const spx_fe *fe, const double *x, double *a, double *kbar)
+static double weights(const spx_fe *fe, const double *restrict x, double *restrict a,
+                      double *restrict kbar)
 {
   const int n = fe->nkeys, d = fe->d;
   const double beta = fe->beta;
@@ -125,7 +126,8 @@ static double weights(const spx_fe *fe, const double *x, double *a, double *kbar
      * same rounding), but independent across j, so the loop vectorizes */
     for (int j = 0; j < n; j++) a[j] = 0.0;
     for (int c = 0; c < d; c++) {
-      const double xc = x[c], *kt = fe->keysT + (long)c * n;
+      const double xc = x[c], *restrict kt = fe->keysT + (long)c * n;
+#pragma omp simd
       for (int j = 0; j < n; j++) a[j] += xc * kt[j];
     }
     for (int j = 0; j < n; j++) {
@@ -150,8 +152,9 @@ static double weights(const spx_fe *fe, const double *x, double *a, double *kbar
   for (int c = 0; c < d; c++) kbar[c] = 0.0;
   for (int j = 0; j < n; j++) {
     a[j] /= z;
-    const double *k = fe->keys + (long)j * d;
-    for (int c = 0; c < d; c++) kbar[c] += a[j] * k[c];
+    const double aj = a[j], *restrict k = fe->keys + (long)j * d;
+#pragma omp simd
+    for (int c = 0; c < d; c++) kbar[c] += aj * k[c];
   }
   return -(amax + log(z)) / beta;
 }

@@ -15,7 +15,9 @@
 /* Eigen-solver workspace for n x n symmetric matrices, allocated once (perturbation trials). */
 typedef struct spx_gap_ws spx_gap_ws;
 
+/* Allocate the workspace for n x n matrices (SPX_EINVAL for n < 1). */
 int spx_gap_ws_create(int n, spx_gap_ws **out);
+/* Free the workspace; NULL is allowed. */
 void spx_gap_ws_free(spx_gap_ws *w);
 
 /* Eigenvalues of the symmetric part of H, ascending, and (if evecs != NULL) orthonormal
@@ -128,6 +130,7 @@ typedef struct {
   int paper_violations;   /* trials with sin Theta > ||A|| / Delta */
 } spx_gap_perturb_stats;
 
+/* Run ntrials GOE-type trials with the generator rng and collect their statistics into st. */
 int spx_gap_perturb_study(spx_gap_ws *w, const double *H, const double *evecs, const spx_gap *g,
                           double eps_over_delta, int ntrials, gsl_rng *rng,
                           spx_gap_perturb_stats *st);

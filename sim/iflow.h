@@ -43,6 +43,7 @@ typedef struct {
   double max_radial;      /* max |<x_i, v_i>| over samples */
 } spx_iflow_result;
 
+/* Free a run's samples; NULL is allowed. */
 void spx_iflow_result_free(spx_iflow_result *r);
 
 /* Integrate from (x0, v0) (n d each; v0 NULL: zero), recording the coefficients on the covectors C
@@ -94,6 +95,7 @@ typedef struct {
   spx_iflow_result *run; /* the run itself (samples of every mode) */
 } spx_iflow_exp;
 
+/* Free an experiment (and its run); NULL is allowed. */
 void spx_iflow_exp_free(spx_iflow_exp *e);
 
 /* Run the experiment at x* with tangent basis T and the eigen-decomposition of J (kappa

@@ -52,6 +52,7 @@ typedef struct {
   double *V;  /* N x d velocities at the last sample */
 } spx_inertial_result;
 
+/* Free a result; NULL is allowed. */
 void spx_inertial_result_free(spx_inertial_result *r);
 
 /* Initial cloud X0 (N x d) about xstar: xstar + amp N(0, I) (R^d), or the normalisation of

@@ -84,6 +84,7 @@ typedef struct {
   double t_root_lo, t_root_hi;   /* K = 0 crossings (bisection to 1e-14 in t) */
 } spx_jm_segment;
 
+/* Find that run along a -> b with n samples (flat fe of dimension 2). */
 int spx_jm_negative_segment_flat(spx_fe *fe, double E, const double *a, const double *b, int n,
                                  spx_jm_segment *seg);
 
@@ -130,6 +131,7 @@ int spx_jm_bundle_flat(spx_fe *fe, const double *x0, const double *dir,
 int spx_jm_bundle_s2(spx_fe *fe, const double *x0, const double *dir,
                      const spx_jm_bundle_settings *s, spx_jm_bundle **out);
 
+/* Free a bundle; NULL is allowed. */
 void spx_jm_bundle_free(spx_jm_bundle *b);
 
 /* max_k |eta_k - J_k| / |eta_k| over the bundle. */

@@ -46,6 +46,11 @@ int spx_kernel_rhs_rows(spx_kernel *k, const double *x, int i0, int i1, double *
 /* Force a row path (tests, benchmarks); SPX_EINVAL for an unknown path, SPX_ENOMEM. */
 int spx_kernel_set_path(spx_kernel *k, spx_kernel_path path);
 
+/* Symmetric variant of the small path (every A_h symmetric, no mask, d <= 4): each exponential
+ * serves the pairs (i, j) and (j, i) (kernel.c). On by default; on = 0 turns it off (tests,
+ * benchmarks). Returns 1 if the model admits it, else 0 (then it is never used). */
+int spx_kernel_set_symmetric(spx_kernel *k, int on);
+
 /* The path in use (never AUTO) and a name for it ("small_d", "generic", "blas3"). */
 spx_kernel_path spx_kernel_get_path(const spx_kernel *k);
 const char *spx_kernel_path_name(spx_kernel_path path);
@@ -60,6 +65,11 @@ void spx_kernel_exp_array(long len, const double *x, double *y);
 /* Jv = J(x) v, the exact derivative of spx_kernel_rhs at x in direction v (spec §2.5, extended
  * to the norm-aware projection). Same cost as one RHS. */
 int spx_kernel_jv(spx_kernel *k, const double *x, const double *v, double *Jv);
+
+/* Rows [i0, i1) of J(x) v, written to Jv[0 .. (i1 - i0) d) (MPI row blocks); v is the whole
+ * direction. Same numbers as those rows of spx_kernel_jv; SPX_EINVAL for a bad range. */
+int spx_kernel_jv_rows(spx_kernel *k, const double *x, const double *v, int i0, int i1,
+                       double *Jv);
 
 /* log E_beta(x) with E_beta = (1/(2 beta)) sum_h sum_{i,j allowed} exp(beta <u_i, A_h u_j>) on the
  * renormalized rows u (spec §3 monitoring recipe; log domain so that it never overflows).

@@ -212,7 +212,7 @@ int spx_run_integrate_from(const spx_run_params *p, const double *x0, const spx_
   const spx_run_ckpt *plan = hooks ? hooks->ckpt : NULL;
   spx_solver_stats base, tot;
   long row0 = 0, ck_row = -1, ck_steps = 0; /* the last restart point: row, total steps, time */
-  double ck_t = 0.0;
+  double ck_t = 0.0, wall_base = 0.0; /* wall seconds before a resume */
   memset(res, 0, sizeof *res);
   memset(&base, 0, sizeof base);
   memset(&tot, 0, sizeof tot);
@@ -271,6 +271,7 @@ int spx_run_integrate_from(const spx_run_params *p, const double *x0, const spx_
     ck_row = start->row;
     ck_steps = start->stats.steps;
     ck_t = start->t;
+    wall_base = start->wall;
   }
 
   double wall0 = now(), last_progress = 0.0;
@@ -319,7 +320,7 @@ int spx_run_integrate_from(const spx_run_params *p, const double *x0, const spx_
                (res->code == SPX_EINTERRUPT && plan->every.on_signal_now && row != ck_row))) {
       int due = res->code != SPX_OK || row == 0;
       total_stats(sim, &base, &tot);
-      if (!due && row < nrows)
+      if (!due && row < nrows && !settled_now) /* a settled run ends at this row */
         due = (plan->every.every_steps > 0 && tot.steps - ck_steps >= plan->every.every_steps) ||
               (plan->every.every_time > 0 && t - ck_t >= plan->every.every_time * (1 - 1e-12));
       if (due) {
@@ -332,6 +333,7 @@ int spx_run_integrate_from(const spx_run_params *p, const double *x0, const spx_
         memcpy(ck->t99, t99, sizeof(double) * d);
         ck->energy_min_inc = res->energy_min_inc;
         ck->stats = tot;
+        ck->wall = wall_base + now() - wall0;
         int cs = plan->save(hooks->user, ck);
         if (cs == SPX_OK && res->code == SPX_OK && row > 0) {
           /* Restart the solver here, from the state the checkpoint holds. */
@@ -361,7 +363,7 @@ int spx_run_integrate_from(const spx_run_params *p, const double *x0, const spx_
     }
   }
   if (interactive) fputc('\n', stderr);
-  res->wall = now() - wall0;
+  res->wall = wall_base + now() - wall0; /* a resumed run adds the time up to its checkpoint */
   res->t_reached = spx_sim_time(sim);
   total_stats(sim, &base, &res->stats);
   res->cls = spx_obs_classify(obs, v);

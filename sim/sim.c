@@ -11,8 +11,9 @@
  * b = n / P, m = n mod P, and integrates only those with a CVODE back end on NVECTOR_PARALLEL
  * (norms and dot products reduced over the ranks). Each right-hand side all-gathers the local
  * blocks into the full state (O(n d) communication) and computes this rank's rows
- * (spx_kernel_rhs_rows, O(n^2 d / P)): the rows are bitwise those of the serial kernel, only
- * CVODE's reductions sum in another order, so a run agrees with the serial one to about 1e-13.
+ * (spx_kernel_rhs_rows, O(n^2 d / P); J v likewise with spx_kernel_jv_rows): the rows are
+ * bitwise those of the serial kernel and CVODE's sums run in the serial order (solvers/cvode.c),
+ * so a run over ranks takes the serial run's steps and gives its numbers bit for bit (same build).
  * The callbacks' statuses are reduced (MPI_MAX) so that every rank's CVODE takes the same
  * decisions. After each advance the full state is gathered again: spx_sim_state is the whole
  * state on every rank (observables and files see the same numbers everywhere).
@@ -43,6 +44,7 @@ struct spx_sim {
   int *counts, *displs; /* per rank: doubles of its block and their offset (all-gather) */
   double *yloc;         /* the solver's part of the state */
   double *yfull;        /* the gathered state of the right-hand side / stop function */
+  double *vfull;        /* the gathered direction of J v */
 #ifdef SPX_HAVE_MPI
   MPI_Comm comm;
 #endif
@@ -100,6 +102,18 @@ static int sim_rhs_dist(double t, const double *yl, double *fl, void *user)
   return code == 0 ? 0 : code == 1 ? -SPX_ENONFINITE : -SPX_EINTERNAL;
 }
 
+/* J v of this rank's rows: state and direction gathered (bdf_newton over ranks). */
+static int sim_jv_dist(double t, const double *yl, const double *vl, double *Jvl, void *user)
+{
+  spx_sim *s = user;
+  gather(s, yl, s->yfull);
+  gather(s, vl, s->vfull);
+  int st = spx_kernel_jv_rows(s->k, s->yfull, s->vfull, s->lo, s->hi, Jvl);
+  int code = st == SPX_OK ? 0 : st == SPX_ENONFINITE ? 1 : 2;
+  MPI_Allreduce(MPI_IN_PLACE, &code, 1, MPI_INT, MPI_MAX, s->comm);
+  return code == 0 ? 0 : code == 1 ? -SPX_ENONFINITE : -SPX_EINTERNAL;
+}
+
 /* Stop function on the gathered state (every rank computes the same g). */
 static int sim_stop_dist(double t, const double *yl, double *g, void *user)
 {
@@ -152,7 +166,8 @@ static int dist_setup(spx_sim *s)
   s->counts = malloc(sizeof(int) * s->nranks);
   s->displs = malloc(sizeof(int) * s->nranks);
   s->yfull = malloc(sizeof(double) * m->n * m->d);
-  if (!s->counts || !s->displs || !s->yfull) return SPX_ENOMEM;
+  s->vfull = malloc(sizeof(double) * m->n * m->d);
+  if (!s->counts || !s->displs || !s->yfull || !s->vfull) return SPX_ENOMEM;
   const int b = m->n / s->nranks, rem = m->n % s->nranks;
   if ((double)m->n * m->d > 2147483647.0) {
     spx_error("MPI row blocks: n d = %ld is above the 32-bit counts of MPI_Allgatherv",
@@ -198,9 +213,8 @@ int spx_sim_create(const spx_model *m, const char *method, const spx_solver_sett
     s->yloc = malloc(sizeof(double) * nl * m->d);
     if (!s->yloc) { status = SPX_ENOMEM; goto cleanup; }
     memcpy(s->yloc, s->y + (long)s->lo * m->d, sizeof(double) * nl * m->d);
-    /* J v over ranks is not implemented: bdf_newton uses CVODE's difference quotients. */
     s->ode = (spx_ode){.N = nl * m->d, .nblocks = (int)nl, .bsize = m->d, .sphere = 1,
-                       .rhs = sim_rhs_dist, .jv = NULL, .user = s};
+                       .rhs = sim_rhs_dist, .jv = sim_jv_dist, .user = s};
     s->solver.type = type;
     SPX_TRY(spx_solver_create_parallel(type, &s->ode, (long)m->n * m->d, &s->comm, settings, t0,
                                        s->yloc, &s->solver.state));
@@ -227,6 +241,7 @@ void spx_sim_free(spx_sim *s)
   free(s->y);
   free(s->yloc);
   free(s->yfull);
+  free(s->vfull);
   free(s->counts);
   free(s->displs);
   free(s);

@@ -22,7 +22,8 @@
  * Numerics: the tangent Jacobian J_ab = <t_a, Df(x) t_b> on an orthonormal basis of the tangent
  * space of the product of spheres (dimension n(d-1)). At an equilibrium f = 0, and differentiating
  * <x_i, f_i> = 0 shows that Df maps tangent vectors to tangent vectors, so this restriction is the
- * exact linearization [D]. Eigenvalues: GSL nonsymmetric QR (c_stack.md), with balancing.
+ * exact linearization [D]. Eigenvalues: GSL nonsymmetric QR (c_stack.md), with balancing, of
+ * J / max|J_ab| (scaled back), so that uniformly tiny rates (USA in rescaled time) converge.
  *
  * Mixed equilibria (§13): m copies of u, k copies of q u +- s v (s = sqrt(1-q^2)). The drive of
  * q u + s v is, up to its positive normalizer, F = (a(m e^{beta a q} + k q (A + B)), b k s (A - B))
@@ -218,7 +219,9 @@ int spx_puremode_spectrum(const spx_puremode *pm, int cap, spx_pm_eig *eig, int 
     }
     /* G similar to [[G0, s], [s, G3]] with s = sgn(G1) sqrt(G1 G2) (G1 G2 >= 0). */
     double mean = 0.5 * (G[0] + G[3]);
-    double rad = hypot(0.5 * (G[0] - G[3]), sqrt(fmax(G[1] * G[2], 0.0)));
+    /* sqrt(G1 G2) as sqrt|G1| sqrt|G2|: the product underflows for USA in rescaled time */
+    double off = (G[1] >= 0.0) == (G[2] >= 0.0) ? sqrt(fabs(G[1])) * sqrt(fabs(G[2])) : 0.0;
+    double rad = hypot(0.5 * (G[0] - G[3]), off);
     double hi = mean + rad, lo = mean - rad;
     /* Eigenvector (G1, mu - G0): mu_hi >= G0 >= mu_lo, so the high one has the sign of G1 in
      * both components (co-motion when lambda_l > 0) and the low one the opposite. */
@@ -439,7 +442,8 @@ double spx_puremode_energy_eps(const spx_puremode *pm)
   if (spx_puremode_check(pm) != SPX_OK) return NAN;
   const double n = pm->n_plus + pm->n_minus, p = pm->n_plus / n, q = pm->n_minus / n;
   const double bl = pm->beta * pm->lambda[pm->k];
-  return (p * p + q * q) * exp(bl) + 2.0 * p * q * exp(-bl);
+  /* the opposite-side term only when both sides are occupied (0 * inf would give NaN) */
+  return (p * p + q * q) * exp(bl) + (p > 0.0 && q > 0.0 ? 2.0 * p * q * exp(-bl) : 0.0);
 }
 
 double spx_puremode_log_energy(const spx_puremode *pm)
@@ -671,7 +675,16 @@ int spx_stability_eigen(spx_stability_ws *ws, const double *J, double tol, doubl
     ws->pairs[0] = J[0];
     ws->pairs[1] = 0.0;
   } else {
-    memcpy(ws->A->data, J, sizeof(double) * dim * dim); /* tda == dim for a fresh matrix */
+    /* Solve for J / max|J_ab| and scale back: the eigenvalues scale linearly, and a Jacobian whose
+     * entries are all tiny (USA in rescaled time, weights e^{beta lambda - shift}) or partly
+     * subnormal otherwise stalls the QR iteration. Entries below 1e-300 of the largest are
+     * flushed to zero (far below double precision relative to it). */
+    double jmax = 0.0;
+    for (long c = 0; c < (long)dim * dim; c++) jmax = fmax(jmax, fabs(J[c]));
+    for (long c = 0; c < (long)dim * dim; c++) {
+      double v = jmax > 0.0 ? J[c] / jmax : 0.0;
+      ws->A->data[c] = fabs(v) < 1e-300 ? 0.0 : v; /* tda == dim for a fresh matrix */
+    }
     int rc = gsl_eigen_nonsymm(ws->A, ws->eval, ws->w);
     if (rc != GSL_SUCCESS) {
       spx_error("stability: GSL nonsymmetric eigensolver failed on the %d x %d tangent Jacobian: "
@@ -680,8 +693,8 @@ int spx_stability_eigen(spx_stability_ws *ws, const double *J, double tol, doubl
     }
     for (int i = 0; i < dim; i++) {
       gsl_complex z = gsl_vector_complex_get(ws->eval, i);
-      ws->pairs[2 * i] = GSL_REAL(z);
-      ws->pairs[2 * i + 1] = GSL_IMAG(z);
+      ws->pairs[2 * i] = GSL_REAL(z) * jmax;
+      ws->pairs[2 * i + 1] = GSL_IMAG(z) * jmax;
     }
   }
   qsort(ws->pairs, (size_t)dim, 2 * sizeof(double), cmp_pair_desc);
@@ -901,7 +914,7 @@ static int row_numeric(const spx_model *proto, const spx_stability_table_opts *o
   if (!x || !T || !cf) { status = SPX_ENOMEM; goto cleanup; }
   SPX_TRY(spx_stability_pm_state(m, row->k, row->n_plus, row->n_minus, x));
   SPX_TRY(spx_stability_basis_pm(n, d, m->U, row->k, T));
-  spx_stability_opts so = {opts->fd_h, 1, opts->tol};
+  spx_stability_opts so = {opts->fd_h, 1, row->tol};
   spx_stability_result res;
   SPX_TRY(spx_stability_analyze(kern, ws, x, T, &so, &res));
   SPX_TRY(spx_pm_eig_expand(row->neig, row->eig, dim, cf));
@@ -937,7 +950,14 @@ static int row_closed_form(const spx_model *proto, const spx_stability_table_opt
                      row->k, row->n_plus, row->n_minus};
   SPX_TRY(spx_puremode_spectrum(&pm, 2 * proto->d, eig, &row->neig));
   row->eig = eig;
-  SPX_TRY(spx_puremode_verdict(&pm, opts->tol, &row->max_cf, &row->morse, &row->verdict));
+  /* Verdict tolerance relative to the row's own rate scale [ours]: invariant under V -> cV
+   * (spec §2.7) and meaningful for USA in rescaled time, where all rates carry e^{-shift}. */
+  double scale = 0.0;
+  for (int i = 0; i < row->neig; i++) scale = fmax(scale, fabs(eig[i].value));
+  row->tol = opts->tol > 0.0 ? opts->tol
+             : scale > 0.0   ? 1e-7 * scale
+                             : spx_stability_default_tol(0.0);
+  SPX_TRY(spx_puremode_verdict(&pm, row->tol, &row->max_cf, &row->morse, &row->verdict));
   row->eps = spx_puremode_energy_eps(&pm);
   row->log_energy = spx_puremode_log_energy(&pm);
   const int d = proto->d;

@@ -234,7 +234,7 @@ typedef struct {
   const int *splits;  /* 2 nsplits values: (n_plus, n_minus) pairs, each >= 1 */
   int numeric;        /* 1: also build each state and compute its tangent Jacobian spectra */
   double fd_h;        /* central-difference step (<= 0: 1e-6) */
-  double tol;         /* verdict tolerance (<= 0: default) */
+  double tol;         /* verdict tolerance (<= 0: 1e-7 x the largest closed-form rate of each row) */
   int numeric_max_dim; /* numerical columns only for rows with n(d-1) <= this (<= 0: 2000, the
                           dense limit); larger rows keep NaN there */
 } spx_stability_table_opts;
@@ -250,6 +250,8 @@ typedef struct {
   double max_cf;           /* largest closed-form eigenvalue */
   int morse;               /* closed-form Morse index */
   spx_verdict verdict;     /* closed-form verdict */
+  double tol;              /* verdict tolerance of the row: opts.tol, else 1e-7 max|closed-form
+                              eigenvalue| (relative to the row's rates [ours]) */
   int criterion;           /* 1 stable / 0 not, by the spec's criterion for this class */
   const char *criterion_src; /* "4.4.1", "4.4.2", "12.4" or "exact" (spx_puremode_stable) */
   double eps;              /* 2 beta E / n^2 (§4.4 item 6) */

@@ -47,7 +47,9 @@ const spx_metric_def spx_sweep_metric_table[] = {
     {"mask", SPX_MT_STR},            {"solver", SPX_MT_STR},
     {"rtol", SPX_MT_DBL},            {"atol", SPX_MT_DBL},
     {"t_final", SPX_MT_DBL},         {"t_reached", SPX_MT_DBL},
-    {"time_unit", SPX_MT_STR},       {"steps", SPX_MT_INT},
+    {"time_unit", SPX_MT_STR},       {"stop_when_settled", SPX_MT_INT},
+    {"stop_tol", SPX_MT_DBL},        {"settled", SPX_MT_INT},
+    {"t_settled", SPX_MT_DBL},       {"steps", SPX_MT_INT},
     {"rhs_evals", SPX_MT_INT},       {"jv_evals", SPX_MT_INT},
     {"nonlin_fails", SPX_MT_INT},    {"err_test_fails", SPX_MT_INT},
     {"proj_evals", SPX_MT_INT},      {"wall_s", SPX_MT_DBL},
@@ -57,7 +59,7 @@ const spx_metric_def spx_sweep_metric_table[] = {
     {"log_energy", SPX_MT_DBL},      {"energy_eps", SPX_MT_DBL},
     {"mode", SPX_MT_INT},            {"mode_eigenvalue", SPX_MT_DBL},
     {"n_plus", SPX_MT_INT},          {"n_minus", SPX_MT_INT},
-    {"f_plus", SPX_MT_DBL},          {"clusters", SPX_MT_INT},
+    {"f_plus", SPX_MT_DBL},          {"clusters", SPX_MT_INT},        {"cluster_masses", SPX_MT_STR},
     {"sign_memory", SPX_MT_DBL},     {"delta_pm", SPX_MT_DBL},
     {"min_inner", SPX_MT_DBL},       {"alignment", SPX_MT_DBL},
     {"T99", SPX_MT_DBL},             {"speed", SPX_MT_DBL},
@@ -263,7 +265,12 @@ static char *expand_template(const spx_sweep *s, const char *tpl, const double *
         return NULL;
       }
       spx_sweep_fmt(piece, sizeof piece, v);
-      /* a number libconfig reads as a float where the template wants one: keep "2" as "2" */
+      /* An integral result stays an integer only when it is the whole value ("model.n=${2*k}",
+       * which float keys accept too); inside an array it must be a float like its neighbours,
+       * libconfig refusing [1.0, 2] (spec c_stack.md §4, pitfall 1). */
+      const char *eq = strchr(tpl, '=');
+      int whole = eq && p == eq + 1 && e[1] == '\0';
+      if (!whole && !strpbrk(piece, ".eEni")) strcat(piece, ".0");
       add = piece;
       addlen = strlen(piece);
       p = e + 1;

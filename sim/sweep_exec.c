@@ -4,8 +4,9 @@
  *
  * Folder OUT (output/NAME by default):
  *   config.resolved.cfg   the sweep's config with every default filled in; a rerun whose resolved
- *                         config is the same (comment lines aside) resumes, another one is refused
- *                         unless --force
+ *                         config is the same, apart from comments and the keys that only change
+ *                         figures (output.plots, plot_format, trajectory_*, norm_drift_warn,
+ *                         sweep.figures), resumes; another one is refused unless --force
  *   runs/IDX.tsv          the sweep.tsv row of run IDX = point * replicas + replica, written with
  *                         tmp + fsync + rename (sim/output.h) as soon as the run ends; a run
  *                         stopped by a signal or a kill leaves no record and is redone
@@ -114,21 +115,98 @@ static int resolved_text(const spx_sweep *s, char **text)
   return st;
 }
 
-/* First line (1-based) where the non-comment lines of a and b differ; 0 if none. */
-static int body_diff(const char *a, const char *b)
+/* The keys that change the figures only, not the runs: a sweep whose resolved config differs
+ * from the recorded one in these alone resumes (and draws the new figures). */
+static const char *const figure_keys[] = {"output.plots", "output.plot_format",
+                                          "output.trajectory_every", "output.trajectory_format",
+                                          "output.norm_drift_warn", "sweep.figures"};
+
+/* Text of a scalar setting for messages ("(a list)" etc. otherwise). */
+static void setting_text(const config_setting_t *e, char *buf, size_t len)
 {
-  int line = 0;
-  for (;;) {
-    while (*a == '#') a = strchr(a, '\n') ? strchr(a, '\n') + 1 : a + strlen(a);
-    while (*b == '#') b = strchr(b, '\n') ? strchr(b, '\n') + 1 : b + strlen(b);
-    if (!*a && !*b) return 0;
-    line++;
-    const char *ea = strchr(a, '\n'), *eb = strchr(b, '\n');
-    size_t la = ea ? (size_t)(ea - a) : strlen(a), lb = eb ? (size_t)(eb - b) : strlen(b);
-    if (la != lb || memcmp(a, b, la) != 0) return line;
-    a += la + (ea ? 1 : 0);
-    b += lb + (eb ? 1 : 0);
+  if (!e) { snprintf(buf, len, "(absent)"); return; }
+  switch (config_setting_type(e)) {
+  case CONFIG_TYPE_INT:
+  case CONFIG_TYPE_INT64: snprintf(buf, len, "%lld", (long long)config_setting_get_int64(e)); break;
+  case CONFIG_TYPE_FLOAT: spx_sweep_fmt(buf, len, config_setting_get_float(e)); break;
+  case CONFIG_TYPE_BOOL: snprintf(buf, len, "%s", config_setting_get_bool(e) ? "true" : "false"); break;
+  case CONFIG_TYPE_STRING: snprintf(buf, len, "\"%s\"", config_setting_get_string(e)); break;
+  case CONFIG_TYPE_GROUP: snprintf(buf, len, "(a group)"); break;
+  default: snprintf(buf, len, "(a list of %d)", config_setting_length(e)); break;
   }
+}
+
+/* 1 if settings a and b differ (group members in any order), with the first differing path
+ * (under prefix) in path and both values in va / vb. */
+static int setting_diff(const config_setting_t *a, const config_setting_t *b, const char *prefix,
+                        char *path, size_t plen, char *va, char *vb, size_t vlen)
+{
+  int ta = a ? config_setting_type(a) : -1, tb = b ? config_setting_type(b) : -1, differ = 0;
+  if (ta == CONFIG_TYPE_INT64) ta = CONFIG_TYPE_INT;
+  if (tb == CONFIG_TYPE_INT64) tb = CONFIG_TYPE_INT;
+  if (ta != tb) {
+    differ = 1;
+  } else if (ta == CONFIG_TYPE_GROUP) {
+    for (int pass = 0; pass < 2; pass++) {
+      const config_setting_t *x = pass ? b : a, *y = pass ? a : b;
+      for (int i = 0; i < config_setting_length(x); i++) {
+        const config_setting_t *e = config_setting_get_elem(x, i);
+        const config_setting_t *f = config_setting_get_member(y, config_setting_name(e));
+        char sub[512];
+        snprintf(sub, sizeof sub, "%s%s%s", prefix, *prefix ? "." : "", config_setting_name(e));
+        if (setting_diff(pass ? f : e, pass ? e : f, sub, path, plen, va, vb, vlen)) return 1;
+      }
+    }
+    return 0;
+  } else if (ta == CONFIG_TYPE_LIST || ta == CONFIG_TYPE_ARRAY) {
+    if (config_setting_length(a) != config_setting_length(b)) differ = 1;
+    for (int i = 0; !differ && i < config_setting_length(a); i++) {
+      char sub[512];
+      snprintf(sub, sizeof sub, "%s[%d]", prefix, i);
+      if (setting_diff(config_setting_get_elem(a, i), config_setting_get_elem(b, i), sub, path,
+                       plen, va, vb, vlen))
+        return 1;
+    }
+  } else if (ta == CONFIG_TYPE_INT) {
+    differ = config_setting_get_int64(a) != config_setting_get_int64(b);
+  } else if (ta == CONFIG_TYPE_FLOAT) {
+    double x = config_setting_get_float(a), y = config_setting_get_float(b);
+    differ = !(x == y || (isnan(x) && isnan(y)));
+  } else if (ta == CONFIG_TYPE_BOOL) {
+    differ = config_setting_get_bool(a) != config_setting_get_bool(b);
+  } else if (ta == CONFIG_TYPE_STRING) {
+    differ = strcmp(config_setting_get_string(a), config_setting_get_string(b)) != 0;
+  }
+  if (differ) {
+    snprintf(path, plen, "%s", *prefix ? prefix : "(top level)");
+    setting_text(a, va, vlen);
+    setting_text(b, vb, vlen);
+  }
+  return differ;
+}
+
+/* Compare two resolved configs apart from comments and the figure-only keys: 0 same, 1 differ
+ * (path and values filled), -1 one of them does not parse. */
+static int compare_resolved(const char *a, const char *b, char *path, size_t plen, char *va,
+                            char *vb, size_t vlen)
+{
+  config_t c[2];
+  const char *text[2] = {a, b};
+  int ok = 1, r = -1;
+  for (int k = 0; k < 2; k++) {
+    config_init(&c[k]);
+    if (!config_read_string(&c[k], text[k])) { ok = 0; continue; }
+    for (size_t i = 0; i < sizeof figure_keys / sizeof *figure_keys; i++) {
+      config_setting_t *e = config_lookup(&c[k], figure_keys[i]);
+      if (e) config_setting_remove(config_setting_parent(e), config_setting_name(e));
+    }
+  }
+  if (ok)
+    r = setting_diff(config_root_setting(&c[0]), config_root_setting(&c[1]), "", path, plen, va,
+                     vb, vlen);
+  config_destroy(&c[0]);
+  config_destroy(&c[1]);
+  return r;
 }
 
 static char *slurp(const char *path)
@@ -161,13 +239,18 @@ static int prepare_folder(const spx_sweep *s, const char *dir, int force, int qu
   path_join(p, sizeof p, dir, "config.resolved.cfg");
   int is_sweep = exists(dir, "config.resolved.cfg") && (exists(dir, "runs") || exists(dir, "sweep.tsv"));
   if (is_sweep && (theirs = slurp(p)) != NULL) {
-    int line = body_diff(mine, theirs);
-    if (line == 0) {
+    char key[512] = "", va[160] = "", vb[160] = "";
+    int d = compare_resolved(theirs, mine, key, sizeof key, va, vb, sizeof va);
+    if (d == 0) {
       *resumed = 1;
     } else if (!force) {
-      spx_error("output folder %s holds another sweep's results: its config.resolved.cfg differs "
-                "from this sweep's at line %d (comments aside); use --force to replace them or "
-                "--out DIR to write elsewhere", dir, line);
+      if (d > 0)
+        spx_error("output folder %s holds another sweep's results: its config differs from this "
+                  "sweep's at %s (%s there, %s here); use --force to replace them or --out DIR "
+                  "to write elsewhere", dir, key, va, vb);
+      else
+        spx_error("output folder %s holds another sweep's results (its config.resolved.cfg does "
+                  "not parse); use --force to replace them or --out DIR to write elsewhere", dir);
       status = SPX_EINVAL;
       goto cleanup;
     } else if (!quiet) {
@@ -175,6 +258,13 @@ static int prepare_folder(const spx_sweep *s, const char *dir, int force, int qu
     }
   } else {
     SPX_TRY(spx_out_prepare_dir(dir, force));
+  }
+  if (*resumed && strcmp(mine, theirs) != 0) {
+    /* same runs, other figures (or another path / --set spelling): record the current config */
+    spx_out_file rc;
+    SPX_TRY(spx_out_open(&rc, dir, "config.resolved.cfg"));
+    fputs(mine, rc.f);
+    SPX_TRY(spx_out_commit(&rc));
   }
   if (!*resumed) {
     clear_dir(dir, "runs", 0);
@@ -329,7 +419,15 @@ static void put_metric(FILE *f, const char *name, const spx_run_params *p, const
   else if (IS("t_final")) put_dbl(f, p->t_final);
   else if (IS("t_reached")) put_dbl(f, r->t_reached);
   else if (IS("time_unit")) fprintf(f, "\t%s", m->usa_shift > 0 ? "rescaled_tau" : "physical");
-  else if (IS("steps")) fprintf(f, "\t%ld", st->steps);
+  else if (IS("stop_when_settled")) fprintf(f, "\t%d", p->stop_when_settled);
+  else if (IS("stop_tol")) put_dbl(f, p->stop_tol);
+  else if (IS("settled")) fprintf(f, "\t%d", r->settled);
+  else if (IS("t_settled")) put_dbl(f, r->settled ? r->t_settled : NAN);
+  else if (IS("cluster_masses")) {
+    fputc('\t', f);
+    for (int c = 0; c < r->cls.clusters && c < 16; c++) fprintf(f, c ? ",%d" : "%d", r->masses[c]);
+    if (r->cls.clusters > 16) fputs(",...", f);
+  } else if (IS("steps")) fprintf(f, "\t%ld", st->steps);
   else if (IS("rhs_evals")) fprintf(f, "\t%ld", st->rhs_evals);
   else if (IS("jv_evals")) fprintf(f, "\t%ld", st->jv_evals);
   else if (IS("nonlin_fails")) fprintf(f, "\t%ld", st->nonlin_fails);
@@ -657,6 +755,13 @@ static int assemble(const spx_sweep *s, const char *dir, int plots)
   for (long pt = 0; pt < s->npoints; pt++) {
     ph[pt].mean = store + 2 * pt * (s->nmetrics + 1);
     ph[pt].sd = ph[pt].mean + s->nmetrics + 1;
+  }
+  {
+    long failed = 0;
+    for (long i = 0; i < nruns; i++) failed += !rows[i].done;
+    if (failed)
+      spx_warn("sweep: %ld of %ld runs did not reach t_final (status column of sweep.tsv, "
+               "column failed of phase.tsv); their outcome is counted as recorded", failed, nruns);
   }
   SPX_TRY(write_sweep_tsv(s, dir, rows, nruns));
   SPX_TRY(compute_phase(s, rows, ph));

@@ -722,7 +722,14 @@ static void snapshots(const spx_sweep *s, const spx_figure *fg, const spx_run_ro
     char v[64];
     if (X->numeric) snprintf(v, sizeof v, "%.4g", X->num[idx]);
     else snprintf(v, sizeof v, "%s", X->show[idx]);
-    snprintf(t, sizeof t, "%s = %s: %s", X->name, v, cl >= 0 ? spx_sweep_class_names[cl] : "?");
+    int jc = -1; /* with the clusters metric recorded, the panel says how many */
+    for (int j = 0; j < s->nmetrics; j++)
+      if (strcmp(spx_sweep_metric_table[s->metrics[j]].name, "clusters") == 0) jc = j;
+    double ncl = jc >= 0 ? rows[p * s->replicas].val[jc] : NAN;
+    if (isfinite(ncl))
+      snprintf(t, sizeof t, "%s = %s: %d cluster%s", X->name, v, (int)ncl, ncl == 1 ? "" : "s");
+    else
+      snprintf(t, sizeof t, "%s = %s: %s", X->name, v, cl >= 0 ? spx_sweep_class_names[cl] : "?");
     if (k) fputs(", ", as);
     gp_quote_name(as, t);
   }

@@ -53,6 +53,7 @@ typedef struct {
 /* Build the population (instance seed s uses keys seed s and query seed s + qoffset). */
 int spx_window_population(const int *ms, int nm, int seeds, int d, int nc, double sk, double scale,
                           int nr, int qoffset, spx_window_pop **out);
+/* Free a population; NULL is allowed. */
 void spx_window_pop_free(spx_window_pop *p);
 
 /* Eigenvalues of Cov_p, N_eff and Delta_logit of every query at beta. */

@@ -72,6 +72,11 @@ cfg n65 <<'EOF'
 model: { n = 18446744073709551616; };
 EOF
 bad n-beyond-64-bits "$T/n65.cfg" "n65.cfg:1:" "n" "64 bits"
+cfg nhex <<'EOF'
+model: { n = 0x100000010; };
+EOF
+# 0x100000010 = 2^32 + 16: libconfig alone reads a hex literal modulo 2^32 (here 16).
+bad n-hex-wraps-32-bits "$T/nhex.cfg" "nhex.cfg:1:" "model.n" "4294967312"
 cfg nfloat <<'EOF'
 model: { n = 1e400; };
 EOF
@@ -178,6 +183,12 @@ check_eq "empty config: default d = 3" "$(tsv d "$T/empty/summary.tsv")" 3
 printf '# only a comment\n// and another\n/* and a block */\n' >"$T/comments.cfg"
 sim run "$T/comments.cfg" --out "$T/comments" "${FAST[@]}"
 check_eq "comment-only config: runs (exit status 0)" "$RC" 0
+# 0xFFFFFFFF = 4294967295 is the largest seed, not -1 (libconfig alone reads it as -1).
+sim run "$T/empty.cfg" --out "$T/hexseed" "${FAST[@]}" --set model.seed=0xFFFFFFFF \
+  --set 'model.V="goe"'
+check_eq "model.seed = 0xFFFFFFFF: runs (exit status 0)" "$RC" 0
+check "model.seed = 0xFFFFFFFF: the resolved config records 4294967295" \
+  has "seed = 4294967295" "$T/hexseed/config.resolved.cfg"
 # A --set value over two lines (fuzz finding, see tests/fuzz/regressions/newline-in-name.cfg):
 # the resolved config must still be readable.
 sim run "$T/empty.cfg" --out "$T/setnl" "${FAST[@]}" --set 'model.beta=

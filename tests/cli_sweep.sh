@@ -94,6 +94,31 @@ if command -v gnuplot >/dev/null 2>&1; then
 else
   skip "criterion edges" "gnuplot not installed (the theory is computed with the figures)"
 fi
+# Heat-map theory curves: V = diag(1, 0.2, -m) with m > 1 is bistable above
+# artanh(1/m)/m (spec §4.4 item 4); beta_s = artanh(0.2) whatever m (item 2).
+cfg bistab <<'EOF'
+model: { n = 4; d = 3; beta = 1.0; spectrum = [1.0, 0.2, -1.5]; };
+solver: { t_final = 0.1; };
+output: { trajectory_every = 0; };
+sweep: {
+  axes = ( { param = "model.beta"; values = [0.5, 2.0]; }, { name = "m"; linspace = [1.25, 2.0]; count = 2; } );
+  derived = ["model.spectrum=[1.0, 0.2, -${m}]"];
+  figures = ( { kind = "heatmap"; x = "beta"; y = "m"; z = "split"; theory = ["bistability", "beta_s"]; } );
+};
+EOF
+if command -v gnuplot >/dev/null 2>&1; then
+  sim sweep "$T/bistab.cfg" --out "$T/bistab" --quiet
+  check_eq "bistability: exit status" "$RC" 0
+  check_eq "bistability curve: beta = artanh(1/m)/m at every m (to 1e-12)" \
+    "$(awk '!/^#/ && NF { d = $1 - 0.5 * log((1 + 1 / $2) / (1 - 1 / $2)) / $2; if (d > 1e-12 || d < -1e-12) bad++; n++ }
+           END { print (n > 100 ? "" : "too few ") bad + 0 }' "$T/bistab/figdata/heatmap_beta_m_split_bistability.tsv")" 0
+  check_eq "beta_s curve: artanh(0.2) at every m" \
+    "$(awk '!/^#/ && NF { d = $1 - 0.5 * log(1.2 / 0.8); if (d > 1e-12 || d < -1e-12) bad++; n++ }
+           END { print (n > 100 ? "" : "too few ") bad + 0 }' "$T/bistab/figdata/heatmap_beta_m_split_beta_s.tsv")" 0
+  check "bistability: heat map drawn" test -s "$T/bistab/heatmap_beta_m_split.png"
+else
+  skip "heat-map theory curves" "gnuplot not installed"
+fi
 
 # ==== 2. negative definite: every run splits on the most negative axis (spec §10 item 7) ==========
 cfg neg <<'EOF'
@@ -212,6 +237,12 @@ OMP_NUM_THREADS=1 timeout 120 "$BIN" sweep "$T/split.cfg" --out "$R2" --threads 
 check "SIGTERM: rerun completes to the same sweep.tsv" cmp "$O/sweep.tsv" "$R2/sweep.tsv"
 
 # ==== 5. folders of other results ================================================================
+sim sweep "$T/split.cfg" --out "$R" --no-plots --set 'output.plot_format="svg"' --set model.beta=1.0
+check_eq "figure-only change (plot_format) and a --set of the same value: resumes" "$RC" 0
+check "figure-only change: nothing to run" has "resuming: 20 recorded, 0 to do" "$T/stdout"
+sim sweep "$T/split.cfg" --out "$R" --quiet --set model.beta=1.5
+check_eq "changed run key: refused with exit 2" "$RC" 2
+check "changed run key: names the key and both values" has "at model.beta (1 there, 1.5 here)"
 sim sweep "$T/neg.cfg" --out "$O" --quiet
 check_eq "other sweep's folder: refused with exit 2" "$RC" 2
 check "other sweep's folder: says so" has "holds another sweep's results"

@@ -3,11 +3,12 @@
  * 1. The hashes against their published check values: CRC-32("123456789") = 0xCBF43926 (the
  *    IEEE 802.3 CRC catalogue), FNV-1a 64 of "", "a", "foobar" (the FNV reference vectors).
  * 2. The file format: encode/decode is the identity bit for bit (NaN and inf included); every
- *    truncation, every single flipped byte, another format version, a wrong magic and trailing
- *    bytes are refused.
+ *    truncation, every byte with its lowest or its highest bit flipped, another format version
+ *    (with a valid checksum), a wrong magic and a trailing byte are refused.
  * 3. spx_ckpt_match refuses a checkpoint of another run (sizes, solver, settings, grid, seed,
  *    config hash); spx_ckpt_settings_get refuses out-of-range checkpoint.* keys.
- * 4. Exact resume, for every back end and in eigen-coordinates: the uninterrupted run with
+ * 4. Exact resume, for every back end, in eigen-coordinates, with USA normalization and with an
+ *    early stop (solver.stop_when_settled, the same stop time required): the uninterrupted run with
  *    restart points saves its checkpoints (serialized); resuming from each of them gives the same
  *    final state (memcmp), the same counters and summary numbers (==) and the same observables in
  *    every later row (==) as the uninterrupted run. The schedule of checkpoint.every_time is the
@@ -100,7 +101,7 @@ static int same_result(const spx_run_result *a, const spx_run_result *b, char *w
   CMP_L(stats.steps) CMP_L(stats.rhs_evals) CMP_L(stats.jv_evals) CMP_L(stats.lin_iters)
   CMP_L(stats.nonlin_iters) CMP_L(stats.nonlin_fails) CMP_L(stats.err_test_fails)
   CMP_L(stats.proj_evals) CMP_L(rows) CMP_L(cls.cls) CMP_L(cls.mode) CMP_L(cls.n_plus)
-  CMP_L(cls.n_minus) CMP_L(cls.clusters) CMP_L(code)
+  CMP_L(cls.n_minus) CMP_L(cls.clusters) CMP_L(code) CMP_L(settled) CMP_D(t_settled)
   CMP_D(t_reached) CMP_D(f_plus) CMP_D(sign_memory) CMP_D(min_inner) CMP_D(delta_pm)
   CMP_D(alignment) CMP_D(log_energy) CMP_D(eps) CMP_D(speed) CMP_D(norm_drift)
   CMP_D(mean_resultant) CMP_D(nematic) CMP_D(energy_min_inc) CMP_D(t99)
@@ -179,6 +180,7 @@ static spx_ckpt *sample(void)
   c->stats = (spx_solver_stats){.steps = 91, .rhs_evals = 1234, .jv_evals = 77, .lin_iters = 5,
                                 .nonlin_iters = 300, .nonlin_fails = 2, .err_test_fails = 9,
                                 .proj_evals = 91, .last_step = 0.0625};
+  c->wall = 1234.5678;
   c->obs_bytes = 98765;
   c->obs_hash = 0x0123456789abcdefULL;
   c->traj_bytes = 5555;
@@ -197,7 +199,8 @@ static int same_ckpt(const spx_ckpt *a, const spx_ckpt *b)
          a->row == b->row && a->t == b->t && !memcmp(a->x, b->x, nd * 8) &&
          !memcmp(a->y, b->y, nd * 8) && !memcmp(a->y0, b->y0, nd * 8) &&
          !memcmp(a->t99, b->t99, (size_t)a->d * 8) && same_double(a->energy_min_inc, b->energy_min_inc) &&
-         !memcmp(&a->stats, &b->stats, sizeof a->stats) && a->obs_bytes == b->obs_bytes &&
+         !memcmp(&a->stats, &b->stats, sizeof a->stats) && a->wall == b->wall &&
+         a->obs_bytes == b->obs_bytes &&
          a->obs_hash == b->obs_hash && a->traj_bytes == b->traj_bytes &&
          a->traj_hash == b->traj_hash && a->traj_frames == b->traj_frames;
 }
@@ -390,7 +393,8 @@ static void test_resume(const char *label, const char *const *sets, int nsets, l
   long nrows = ra.rows;
   snprintf(name, sizeof name, "%s: uninterrupted run with restart points done", label);
   spx_test(st == SPX_OK && ra.code == SPX_OK && stn == SPX_OK && rn.code == SPX_OK, name,
-           "%d restart points, %ld rows, %ld steps", ca.nck, nrows, ra.stats.steps);
+           "%d restart points, %ld rows, %ld steps%s", ca.nck, nrows, ra.stats.steps,
+           ra.settled ? ", settled early" : "");
   snprintf(name, sizeof name, "%s: restart points at row 0 and >= 3 later rows", label);
   spx_test(ca.nck >= 4 && ca.row[0] == 0, name, "%d", ca.nck);
   /* With restarts the run differs from one without only within the solver tolerance. */
@@ -515,6 +519,11 @@ int main(void)
   test_resume("adams eigen_coords", eig, 3, 40, 0);
   test_resume("bdf usa", usa, 3, 40, 0);
   test_resume("adams every_time", adams, 1, 0, 0.35);
+  /* An early stop (solver.stop_when_settled) watched across the restarts: the resumed run must
+   * stop at the same time. A small stop_tol keeps the stop beyond several restart points. */
+  const char *settle[] = {"solver.method=\"bdf\"", "solver.stop_when_settled=true",
+                          "solver.stop_tol=1e-9", "solver.t_final=60.0", "output.every=0.5"};
+  test_resume("bdf stop_when_settled", settle, 5, 40, 0);
   test_signal();
   unlink(cfg_path);
   return spx_test_summary();

@@ -958,6 +958,42 @@ static void test_table_frames(void)
   spx_model_free(py);
 }
 
+/* USA in rescaled time at beta = 400 (weights e^{beta lambda - shift} down to e^{-400}): the
+ * balanced splits keep their Morse index (SA and USA share it, spec §3) and the closed form equals
+ * the Jacobian relative to the row's own scale (the product G1 G2 ~ e^{-800} underflows, and the
+ * Jacobian entries ~1e-175 need the eigen solver's scaling). */
+static void test_table_tiny_rates(void)
+{
+  const double lam[3] = {-1.0, -0.5, -2.0};
+  spx_model *ps = make_model(1, 3, lam, 0, 400.0, SPX_NORM_SA, 0);
+  spx_model *pu = make_model(1, 3, lam, 0, 400.0, SPX_NORM_USA, 1);
+  spx_stability_table *ts = NULL, *tu = NULL;
+  spx_stability_table_opts opts = {.n = 8, .numeric = 1, .fd_h = 1e-6};
+  int st = ps && pu ? spx_stability_table_build(ps, &opts, &ts) : SPX_EINTERNAL;
+  if (st == SPX_OK) st = spx_stability_table_build(pu, &opts, &tu);
+  spx_test(st == SPX_OK && ts && tu && ts->nrows == 6 && tu->nrows == 6,
+           "tiny rates: SA and rescaled-USA tables at beta = 400", "status %d", st);
+  if (st == SPX_OK && ts && tu) {
+    double rel = 0.0;
+    int morse_sa_usa = 0, morse_jac = 0;
+    for (int r = 0; r < 6; r++) {
+      const spx_stability_row *a = &ts->rows[r], *b = &tu->rows[r];
+      if (b->cls != SPX_PM_BALANCED) continue;
+      rel = maxerr(rel, fabs(b->max_cf - b->max_an) / fabs(b->max_cf));
+      morse_sa_usa += a->morse != b->morse;
+      morse_jac += b->morse != b->morse_an;
+    }
+    spx_test_le("tiny rates: USA balanced max eig, closed form = Jacobian (relative)", rel, 1e-9);
+    spx_test(morse_sa_usa == 0 && morse_jac == 0,
+             "tiny rates: balanced splits, USA Morse index = SA = Jacobian's",
+             "%d SA/USA and %d closed-form/Jacobian mismatches", morse_sa_usa, morse_jac);
+  }
+  spx_stability_table_free(ts);
+  spx_stability_table_free(tu);
+  spx_model_free(ps);
+  spx_model_free(pu);
+}
+
 int main(void)
 {
   gsl_set_error_handler_off();
@@ -973,6 +1009,7 @@ int main(void)
   test_mixed();
   test_table();
   test_table_frames();
+  test_table_tiny_rates();
   gsl_rng_free(rng);
   return spx_test_summary();
 }

@@ -146,6 +146,25 @@ static void test_expansion(void)
            st ? 0UL : spx_sweep_seed(s, 2, 0));
   spx_sweep_free(s);
 
+  /* an integral template value inside an array is written as a float (libconfig refuses
+   * mixed arrays), and as an integer when it is the whole value (integer keys) */
+  const char *cfg3 = "model: { n = 4; d = 2; spectrum = [1.0, 0.5]; };\n"
+                     "sweep: { axes = ( { name = \"m\"; values = [2, 3]; } );\n"
+                     "  derived = [\"model.spectrum=[1.0, -${m}]\", \"model.n=${2*m}\"]; };\n";
+  char path3[256];
+  st = spx_sweep_load(write_cfg("intarr.cfg", cfg3, path3, sizeof path3), NULL, 0, &s);
+  spx_test(st == SPX_OK, "derived: integral values in an array load", "status %d", st);
+  if (st == SPX_OK) {
+    const char *const *sets3;
+    int n3;
+    spx_sweep_run_sets(s, 1, 0, &sets3, &n3);
+    const char *v1 = set_value(sets3, n3, "model.spectrum"), *v2 = set_value(sets3, n3, "model.n");
+    spx_test(v1 && v2 && strcmp(v1, "[1.0, -3.0]") == 0 && strcmp(v2, "6") == 0,
+             "derived: [1.0, -${m}] -> [1.0, -3.0], n = ${2*m} -> 6 at m = 3", "%s, %s",
+             v1 ? v1 : "-", v2 ? v2 : "-");
+  }
+  spx_sweep_free(s);
+
   /* --set overrides reach the sweep group and every run */
   const char *user[] = {"sweep.replicas=4", "model.n=5"};
   st = spx_sweep_load(path, user, 2, &s);
