@@ -3,6 +3,7 @@
 # probe pair_limit.c (d = 3, the peer's fused loop built -ffast-math). Variables: datafile
 # (output/bench/bench.tsv), outfile, fmt. Columns of bench.tsv: 1 workload, 2 n, 3 d, 4 threads,
 # 5 path, 6 reps, 7 s_per_rhs, 8 pairs_per_s, 9 peak_rss_kb, 10 roofline_pairs_per_s, 11 ratio.
+# The rows of one curve are not adjacent in the file: awk picks them out.
 w = 1000; h = 600
 load sprintf('%s/terminal.gp', system('dirname ' . ARG0))
 set output outfile
@@ -14,9 +15,9 @@ set format y '10^{%L}'
 set grid
 set key outside right top box
 set xrange [180:24000]
-sel(d, t) = (strcol(1) eq 'kernel' && $3 == d && $4 == t) ? $8 : 1/0
-roof(t) = (strcol(1) eq 'kernel' && $3 == 3 && $4 == t && valid(10)) ? $10 : 1/0
-plot for [d in "2 3 8 64"] datafile u 2:(sel(d + 0, 2)) w lp lw 2 pt 7 lc (d eq "2" ? 1 : d eq "3" ? 2 : d eq "8" ? 3 : 4) title sprintf('d = %s, 2 threads', d), \
-     for [d in "2 3 8 64"] datafile u 2:(sel(d + 0, 1)) w lp lw 1 dt 2 pt 6 lc (d eq "2" ? 1 : d eq "3" ? 2 : d eq "8" ? 3 : 4) title sprintf('d = %s, 1 thread', d), \
-     datafile u 2:(roof(2)) w lp lw 2 pt 5 lc rgb 'black' title 'roofline, 2 threads', \
-     datafile u 2:(roof(1)) w lp lw 1 dt 2 pt 4 lc rgb 'black' title 'roofline, 1 thread'
+rows(d, t) = sprintf("< awk -F'\t' '$1 == \"kernel\" && $3 == %d && $4 == %d' '%s'", d, t, datafile)
+col(d) = d == 2 ? 1 : d == 3 ? 2 : d == 8 ? 3 : 4
+plot for [d in "2 3 8 64"] rows(d + 0, 2) u 2:8 w lp lw 2 pt 7 lc col(d + 0) title sprintf('d = %s, 2 threads', d), \
+     for [d in "2 3 8 64"] rows(d + 0, 1) u 2:8 w lp lw 1 dt 2 pt 6 lc col(d + 0) title sprintf('d = %s, 1 thread', d), \
+     rows(3, 2) u 2:10 w lp lw 2 pt 5 lc rgb 'black' title 'roofline, 2 threads', \
+     rows(3, 1) u 2:10 w lp lw 1 dt 2 pt 4 lc rgb 'black' title 'roofline, 1 thread'

@@ -103,13 +103,6 @@ struct spx_kernel {
   long slot_len;  /* doubles per slot */
   double *slots;  /* nslots x slot_len: lane accumulators, and the blocks of the BLAS path */
   int par;        /* 1: enough work per call to run the rows in parallel */
-  /* symmetric path (small d, every A_h symmetric, no mask): tiles of the pair triangle */
-  int sym_ok;     /* the model admits it (and the path is SMALL) */
-  int sym_on;     /* enabled (spx_kernel_set_symmetric) */
-  int sB, snb, sntiles; /* tile size (rows), tiles per side, tiles in the triangle */
-  double *spart;  /* sntiles x 2 x (d+1) x sB: row and column partial sums of each tile */
-  int *slist;     /* tiles to compute in a call */
-  double *ssum;   /* n x d: the sums s_i of one head */
   int bad_particle;
   const char *bad_quantity;
   spx_kernel_stats stats;
@@ -183,8 +176,6 @@ static int alloc_slots(spx_kernel *k)
   return k->slots ? SPX_OK : SPX_ENOMEM;
 }
 
-static int sym_alloc(spx_kernel *k);
-
 int spx_kernel_create(const spx_model *m, spx_kernel **out)
 {
   spx_kernel *k = calloc(1, sizeof *k);
@@ -220,7 +211,7 @@ int spx_kernel_create(const spx_model *m, spx_kernel **out)
   k->bad_quantity = "";
   if (!k->u || !k->us || !k->unorm || !k->q || !k->qn || !k->ys || !k->rs || !k->dus || !k->du ||
       !k->vdus || !k->zrow || !k->zsh || !k->F || !k->bad || !k->fbuf ||
-      spx_kernel_set_path(k, SPX_KERNEL_AUTO) != SPX_OK || sym_alloc(k) != SPX_OK) {
+      spx_kernel_set_path(k, SPX_KERNEL_AUTO) != SPX_OK) {
     spx_kernel_free(k);
     return SPX_ENOMEM;
   }
@@ -247,39 +238,7 @@ void spx_kernel_free(spx_kernel *k)
   free(k->bad);
   free(k->fbuf);
   free(k->slots);
-  free(k->spart);
-  free(k->slist);
-  free(k->ssum);
   free(k);
-}
-
-/* The symmetric path's tiles: sB rows per block (a multiple of W, at least 64, about n/16), so at
- * most 16 blocks per side and 136 tiles; allocated only when the model admits the path. */
-static int sym_alloc(spx_kernel *k)
-{
-  const spx_model *m = k->m;
-  int ok = k->d <= 4 && m->mask == SPX_MASK_NONE;
-  for (int h = 0; h < k->H && ok; h++)
-    for (int a = 0; a < k->d && ok; a++)
-      for (int b = 0; b < a && ok; b++) ok = m->heads[h].A[a * k->d + b] == m->heads[h].A[b * k->d + a];
-  k->sym_ok = ok;
-  k->sym_on = 1;
-  if (!ok) return SPX_OK;
-  int B = (k->n + 15) / 16;
-  B = B < 64 ? 64 : (B + W - 1) / W * W;
-  k->sB = B;
-  k->snb = (k->n + B - 1) / B;
-  k->sntiles = k->snb * (k->snb + 1) / 2;
-  k->spart = malloc(sizeof(double) * k->sntiles * 2 * (k->d + 1) * B);
-  k->slist = malloc(sizeof(int) * k->sntiles);
-  k->ssum = malloc(sizeof(double) * k->n * k->d);
-  return k->spart && k->slist && k->ssum ? SPX_OK : SPX_ENOMEM;
-}
-
-int spx_kernel_set_symmetric(spx_kernel *k, int on)
-{
-  k->sym_on = on != 0;
-  return k->sym_ok;
 }
 
 int spx_kernel_set_path(spx_kernel *k, spx_kernel_path path)
@@ -325,7 +284,10 @@ static int team_size(const spx_kernel *k)
   return t < k->nslots ? t : k->nslots;
 }
 
-static double *slot(const spx_kernel *k) { return k->slots + (long)omp_get_thread_num() * k->slot_len; }
+static double *slot(const spx_kernel *k)
+{
+  return k->slots + (long)omp_get_thread_num() * k->slot_len;
+}
 
 /* Record the lowest flagged row in [i0, i1) (deterministic whatever the thread count). */
 static int report_bad(spx_kernel *k, int i0, int i1, const char *quantity)
@@ -584,157 +546,6 @@ static void row_drive(spx_kernel *k, int i, double *Fi, double *s, double *scrat
   }
 }
 
-/* ---- the symmetric path -------------------------------------------------------------------- */
-
-/* With every A_h symmetric, L_ij = L_ji, so each exponential serves two pairs [ours]: with one
- * shift c = beta max_i |q_i| max_j |u_j| >= every |L_ij| for the whole head (instead of one per
- * row), e_ij = exp(L_ij - c) = e_ji, and tile (bi, bj), bi < bj, of the block triangle adds e_ij to
- * the sums of row i (z_i, s_i += e_ij y_j, lanes over j as in row_small) and of row j
- * (z_j, s_j += e_ij y_i, one running sum per j over i in order). Diagonal tiles do their rows
- * only, over all pairs. Row i then adds its tiles' partial sums in the fixed block order
- * bj = 0, 1, ...: the result depends neither on the threads nor on which rows were asked for
- * (MPI row blocks stay bitwise serial). Half the exponentials, which dominate at small d: about
- * 1.5-1.8 x faster. Used while c < 300 (no e_ij can underflow: e_ij >= e^{-2c}); else the row
- * path. */
-#define SYM_MAX_SHIFT 300.0
-
-static inline __attribute__((always_inline)) void
-tile_small(const int D, const int diag, long n, const double *restrict us,
-           const double *restrict ys, const double *restrict q, double beta, double c, int R0,
-           int R1, int C0, int C1, int B, double *restrict rp, double *restrict cp)
-{
-  const int len = C1 - C0;
-  const double *u0 = us + C0, *u1 = u0 + n, *u2 = u1 + n, *u3 = u2 + n;
-  const double *y0 = ys + C0, *y1 = y0 + n, *y2 = y1 + n, *y3 = y2 + n;
-  double *cz = cp, *c0p = cp + B, *c1p = c0p + B, *c2p = c1p + B, *c3p = c2p + B;
-  if (!diag) memset(cp, 0, sizeof(double) * (D + 1) * B);
-  for (int i = R0; i < R1; i++) {
-    const double *qi = q + (long)i * D;
-    const double q0 = beta * qi[0], q1 = D > 1 ? beta * qi[1] : 0.0,
-                 q2 = D > 2 ? beta * qi[2] : 0.0, q3 = D > 3 ? beta * qi[3] : 0.0;
-    const double w0 = ys[i], w1 = D > 1 ? ys[n + i] : 0.0, w2 = D > 2 ? ys[2 * n + i] : 0.0,
-                 w3 = D > 3 ? ys[3 * n + i] : 0.0;
-    double z[W] = {0}, a0[W] = {0}, a1[W] = {0}, a2[W] = {0}, a3[W] = {0};
-    for (int j = 0; j < len; j += W) {
-      const int rem = len - j;
-#pragma omp simd
-      for (int l = 0; l < W; l++) {
-        double L = q0 * u0[j + l];
-        if (D > 1) L = KFMA(q1, u1[j + l], L);
-        if (D > 2) L = KFMA(q2, u2[j + l], L);
-        if (D > 3) L = KFMA(q3, u3[j + l], L);
-        double e = kexp(L - c);
-        e = l < rem ? e : 0.0;
-        z[l] += e;
-        a0[l] = KFMA(e, y0[j + l], a0[l]);
-        if (D > 1) a1[l] = KFMA(e, y1[j + l], a1[l]);
-        if (D > 2) a2[l] = KFMA(e, y2[j + l], a2[l]);
-        if (D > 3) a3[l] = KFMA(e, y3[j + l], a3[l]);
-        if (!diag) {
-          cz[j + l] += e;
-          c0p[j + l] = KFMA(e, w0, c0p[j + l]);
-          if (D > 1) c1p[j + l] = KFMA(e, w1, c1p[j + l]);
-          if (D > 2) c2p[j + l] = KFMA(e, w2, c2p[j + l]);
-          if (D > 3) c3p[j + l] = KFMA(e, w3, c3p[j + l]);
-        }
-      }
-    }
-    const int r = i - R0;
-    rp[r] = lanes_sum(z);
-    rp[B + r] = lanes_sum(a0);
-    if (D > 1) rp[2 * B + r] = lanes_sum(a1);
-    if (D > 2) rp[3 * B + r] = lanes_sum(a2);
-    if (D > 3) rp[4 * B + r] = lanes_sum(a3);
-  }
-}
-
-#define TILE_FN(D, G)                                                                              \
-  static void tile_d##D##_##G(long n, const double *us, const double *ys, const double *q,        \
-                              double beta, double c, int R0, int R1, int C0, int C1, int B,       \
-                              double *rp, double *cp)                                             \
-  {                                                                                               \
-    tile_small(D, G, n, us, ys, q, beta, c, R0, R1, C0, C1, B, rp, cp);                           \
-  }
-TILE_FN(2, 0) TILE_FN(2, 1) TILE_FN(3, 0) TILE_FN(3, 1) TILE_FN(4, 0) TILE_FN(4, 1)
-#undef TILE_FN
-
-/* Partial sums of tile (bi, bj): rows of bi, then columns (rows of bj), each (d+1) x sB. */
-static double *tile_part(const spx_kernel *k, int bi, int bj)
-{
-  const int t = bi * (2 * k->snb - bi + 1) / 2 + (bj - bi);
-  return k->spart + (long)t * 2 * (k->d + 1) * k->sB;
-}
-
-static void sym_tile(spx_kernel *k, int h, double c, int t)
-{
-  const int nb = k->snb, B = k->sB, n = k->n, d = k->d;
-  int bi = 0;
-  while (t >= nb - bi) { /* tile t of the triangle: row bi, column bj */
-    t -= nb - bi;
-    bi++;
-  }
-  const int bj = bi + t;
-  const int R0 = bi * B, R1 = R0 + B < n ? R0 + B : n, C0 = bj * B, C1 = C0 + B < n ? C0 + B : n;
-  double *rp = tile_part(k, bi, bj), *cp = rp + (long)(d + 1) * B;
-  const double *q = k->q + (long)h * n * d, *ys = k->ys + (long)h * d * n;
-  const double beta = k->m->beta;
-  if (d == 2) (bi == bj ? tile_d2_1 : tile_d2_0)(n, k->us, ys, q, beta, c, R0, R1, C0, C1, B, rp, cp);
-  else if (d == 3) (bi == bj ? tile_d3_1 : tile_d3_0)(n, k->us, ys, q, beta, c, R0, R1, C0, C1, B, rp, cp);
-  else (bi == bj ? tile_d4_1 : tile_d4_0)(n, k->us, ys, q, beta, c, R0, R1, C0, C1, B, rp, cp);
-}
-
-/* z_i and s_i of row i from the partial sums, in the block order bj = 0 .. nb-1. */
-static double sym_row(const spx_kernel *k, int i, double *s)
-{
-  const int B = k->sB, d = k->d, bk = i / B, r = i - bk * B;
-  double z = 0.0;
-  for (int a = 0; a < d; a++) s[a] = 0.0;
-  for (int bj = 0; bj < k->snb; bj++) {
-    const double *p = bj < bk ? tile_part(k, bj, bk) + (long)(d + 1) * B : tile_part(k, bk, bj);
-    z += p[r];
-    for (int a = 0; a < d; a++) s[a] += p[(a + 1) * B + r];
-  }
-  return z;
-}
-
-/* The symmetric path for rows [i0, i1): F_i (summed over heads), z_i and the shifts. Returns 0
- * when some head's shift is too large (the caller takes the row path), else 1. */
-static int sym_drive(spx_kernel *k, int i0, int i1)
-{
-  const spx_model *m = k->m;
-  const int n = k->n, d = k->d, nb = k->snb, B = k->sB;
-  const int KB0 = i0 / B, KB1 = i1 > i0 ? (i1 - 1) / B : KB0 - 1;
-  double cs[64], *c = k->H <= 64 ? cs : NULL;
-  if (!c) return 0;
-  for (int h = 0; h < k->H; h++) {
-    double qmax = 0.0;
-    for (int i = 0; i < n; i++) qmax = fmax(qmax, k->qn[(long)h * n + i]);
-    c[h] = m->beta * qmax * k->umax;
-    if (!(c[h] < SYM_MAX_SHIFT)) return 0;
-  }
-  int nt = 0; /* the tiles that touch the rows asked for */
-  for (int bi = 0, t = 0; bi < nb; bi++)
-    for (int bj = bi; bj < nb; bj++, t++)
-      if ((bi >= KB0 && bi <= KB1) || (bj >= KB0 && bj <= KB1)) k->slist[nt++] = t;
-  for (int i = i0; i < i1; i++)
-    for (int a = 0; a < d; a++) k->F[(long)i * d + a] = 0.0;
-  for (int h = 0; h < k->H; h++) {
-#pragma omp parallel if (k->par) num_threads(team_size(k))
-    {
-#pragma omp for schedule(dynamic, 1)
-      for (int it = 0; it < nt; it++) sym_tile(k, h, c[h], k->slist[it]);
-#pragma omp for schedule(static)
-      for (int i = i0; i < i1; i++) {
-        double *s = k->ssum + (long)i * d, z = sym_row(k, i, s), cf = head_coef(m, c[h], z);
-        k->zrow[(long)h * n + i] = z;
-        k->zsh[(long)h * n + i] = c[h];
-        for (int a = 0; a < d; a++) k->F[(long)i * d + a] += cf * s[a];
-      }
-    }
-  }
-  return 1;
-}
-
 /* ---- the BLAS-3 path ------------------------------------------------------------------------ */
 
 /* Rows [r0, r0 + nr) (nr <= SPX_KB_ROWS), all heads, by blocks of partners: S = beta Q_blk U^T
@@ -833,9 +644,7 @@ int spx_kernel_rhs_rows(spx_kernel *k, const double *x, int i0, int i1, double *
   int status = prepare(k, x, 0, 0);
   if (status != SPX_OK) return status;
   double *fr = f - (long)i0 * d; /* row i of the result at fr + i d */
-  if (k->path == SPX_KERNEL_SMALL && k->sym_ok && k->sym_on && sym_drive(k, i0, i1)) {
-    for (int i = i0; i < i1; i++) row_project(k, i, k->F + (long)i * d, fr + (long)i * d);
-  } else if (k->path == SPX_KERNEL_BLAS) {
+  if (k->path == SPX_KERNEL_BLAS) {
     const int b0 = i0 / SPX_KB_ROWS, b1 = (i1 + SPX_KB_ROWS - 1) / SPX_KB_ROWS;
 #pragma omp parallel for schedule(dynamic, 1) if (k->par) num_threads(team_size(k))
     for (int b = b0; b < b1; b++) {
@@ -975,9 +784,7 @@ double spx_kernel_log_energy(spx_kernel *k, const double *x)
   const int n = k->n, d = k->d, H = k->H;
   if (!(m->beta > 0.0)) return NAN;
   if (prepare(k, x, 0, 1) != SPX_OK) return NAN; /* always on renormalized rows (spec §3) */
-  if (k->path == SPX_KERNEL_SMALL && k->sym_ok && k->sym_on && sym_drive(k, 0, n)) {
-    for (long r = 0; r < (long)H * n; r++) k->zrow[r] = k->zsh[r] + log(k->zrow[r]);
-  } else if (k->path == SPX_KERNEL_BLAS) {
+  if (k->path == SPX_KERNEL_BLAS) {
     const int nblk = (n + SPX_KB_ROWS - 1) / SPX_KB_ROWS;
 #pragma omp parallel for schedule(dynamic, 1) if (k->par) num_threads(team_size(k))
     for (int b = 0; b < nblk; b++) {

@@ -46,11 +46,6 @@ int spx_kernel_rhs_rows(spx_kernel *k, const double *x, int i0, int i1, double *
 /* Force a row path (tests, benchmarks); SPX_EINVAL for an unknown path, SPX_ENOMEM. */
 int spx_kernel_set_path(spx_kernel *k, spx_kernel_path path);
 
-/* Symmetric variant of the small path (every A_h symmetric, no mask, d <= 4): each exponential
- * serves the pairs (i, j) and (j, i) (kernel.c). On by default; on = 0 turns it off (tests,
- * benchmarks). Returns 1 if the model admits it, else 0 (then it is never used). */
-int spx_kernel_set_symmetric(spx_kernel *k, int on);
-
 /* The path in use (never AUTO) and a name for it ("small_d", "generic", "blas3"). */
 spx_kernel_path spx_kernel_get_path(const spx_kernel *k);
 const char *spx_kernel_path_name(spx_kernel_path path);

@@ -236,7 +236,10 @@ static sunrealtype pv_wrmsnormmask(N_Vector x, N_Vector w, N_Vector id)
 {
   return pv_rsqrt(pv_chain(x, w, id, PV_WSQR_MASK) / NV_GLOBLENGTH_P(x));
 }
-static sunrealtype pv_wl2norm(N_Vector x, N_Vector w) { return pv_rsqrt(pv_chain(x, w, NULL, PV_WSQR)); }
+static sunrealtype pv_wl2norm(N_Vector x, N_Vector w)
+{
+  return pv_rsqrt(pv_chain(x, w, NULL, PV_WSQR));
+}
 static sunrealtype pv_dotprod(N_Vector x, N_Vector y) { return pv_chain(x, y, NULL, PV_DOT); }
 static sunrealtype pv_l1norm(N_Vector x) { return pv_chain(x, NULL, NULL, PV_ABS); }
 
@@ -309,7 +312,8 @@ static void cv_free(void *state)
 /* ---- hooks -------------------------------------------------------------------------------- */
 
 /* comm: NULL for the serial vectors, else a pointer to the MPI_Comm over which the state is split
- * (ode describes this rank's part, global_N the whole length; NVECTOR_PARALLEL, c_stack.md §1.8). */
+ * (ode describes this rank's part, global_N the whole length; NVECTOR_PARALLEL, c_stack.md
+ * §1.8). */
 static int cv_create_comm(enum cv_kind kind, const char *name, const spx_ode *ode,
                           const spx_solver_settings *set, double t0, const double *y0,
                           void *comm, long global_N, void **state)

@@ -42,9 +42,10 @@ wait_rows() {
   done
   return 1
 }
-# stop SIGNAL FILE N: wait until FILE has N lines, send SIGNAL, collect the exit status in RC.
+# stop SIGNAL FILE N: wait until FILE has N data rows (N + the 2 '#' header lines of
+# observables.tsv), send SIGNAL, collect the exit status in RC.
 stop() {
-  if ! wait_rows "$2" "$3"; then
+  if ! wait_rows "$2" $(($3 + 2)); then
     echo "    (the run ended before $2 had $3 lines)"
   fi
   kill -s "$1" "$PID" 2>/dev/null

@@ -67,7 +67,8 @@ static void test_g_values(void)
     int r = spx_settle_g(0.0, x, &g, st);
     double want = (1.0 - cos(thetas[c])) / tol - 1.0;
     snprintf(name, sizeof name,
-             "g at a homogeneous cluster %.2f rad from u_1 (stable): (1 - cos theta)/tol - 1 = %.6g",
+             "g at a homogeneous cluster %.2f rad from u_1 (stable): (1 - cos theta)/tol - 1 "
+             "= %.6g",
              thetas[c], want);
     spx_test(r == 0 && fabs(g - want) <= 1e-9 * fmax(1.0, fabs(want)), name, "g = %.12g", g);
   }
@@ -262,8 +263,8 @@ static void test_class_unchanged(void)
   snprintf(name, sizeof name,
            "V = A = diag(1.4, 1, 0.3), beta 1.5, n = 24, %d seeds: the stopped run has the full "
            "run's mode and signs (T = 150)", SEEDS);
-  spx_test(total == SEEDS && agree == SEEDS, name, "%d/%d agree, %d stopped early (last at t = %.3g)",
-           agree, total, stopped, tmax);
+  spx_test(total == SEEDS && agree == SEEDS, name,
+           "%d/%d agree, %d stopped early (last at t = %.3g)", agree, total, stopped, tmax);
   spx_test(stopped >= SEEDS / 2, "most of those runs stop early (the stop is not a no-op)",
            "%d/%d stopped", stopped, total);
   spx_model_free(m);

@@ -7,10 +7,8 @@
  * A pair is one (i, j) term of one head: pairs per RHS = n^2 H.
  *
  * usage: bench_kernel [--n 256,1024] [--d 2,3] [--threads 1,2] [--path auto|small|generic|blas]
- *                     [--min-time S] [--sym 0|1]
- * --sym 0 turns the symmetric variant of the small path off (A = I is symmetric: on by default).
- * Prints one TSV line per point: kernel n d threads path reps s_per_rhs pairs_per_s peak_rss_kb
- * (path small_d_sym when the symmetric variant ran).
+ *                     [--min-time S]
+ * Prints one TSV line per point: kernel n d threads path reps s_per_rhs pairs_per_s peak_rss_kb.
  */
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
@@ -54,7 +52,6 @@ int main(int argc, char **argv)
   int ts[8] = {1, 2}, nt = 2;
   double min_time = 0.3;
   spx_kernel_path path = SPX_KERNEL_AUTO;
-  int sym = 1;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     int ok = v != NULL;
@@ -62,7 +59,6 @@ int main(int argc, char **argv)
     else if (ok && strcmp(a, "--d") == 0) ok = (nd = parse_list(v, ds, 16)) > 0;
     else if (ok && strcmp(a, "--threads") == 0) ok = (nt = parse_list(v, ts, 8)) > 0;
     else if (ok && strcmp(a, "--min-time") == 0) ok = (min_time = atof(v)) > 0;
-    else if (ok && strcmp(a, "--sym") == 0) sym = atoi(v);
     else if (ok && strcmp(a, "--path") == 0) {
       path = strcmp(v, "small") == 0     ? SPX_KERNEL_SMALL
              : strcmp(v, "generic") == 0 ? SPX_KERNEL_GENERIC
@@ -97,8 +93,6 @@ int main(int argc, char **argv)
           status = 1;
           goto next;
         }
-        int symused = spx_kernel_set_symmetric(k, sym) && sym && path != SPX_KERNEL_GENERIC &&
-                      spx_kernel_get_path(k) == SPX_KERNEL_SMALL;
         if (spx_kernel_rhs(k, x, f) != SPX_OK) { status = 1; goto next; } /* warm-up */
         int reps = 0;
         double t0 = now(), el = 0.0;
@@ -108,9 +102,9 @@ int main(int argc, char **argv)
           el = now() - t0;
         }
         double per = el / reps;
-        printf("kernel\t%d\t%d\t%d\t%s%s\t%d\t%.6e\t%.6e\t%ld\n", n, d, ts[it],
-               spx_kernel_path_name(spx_kernel_get_path(k)), symused ? "_sym" : "", reps, per,
-               (double)n * n / per, spx_out_peak_rss_kb());
+        printf("kernel\t%d\t%d\t%d\t%s\t%d\t%.6e\t%.6e\t%ld\n", n, d, ts[it],
+               spx_kernel_path_name(spx_kernel_get_path(k)), reps, per, (double)n * n / per,
+               spx_out_peak_rss_kb());
         fflush(stdout);
         spx_kernel_free(k);
         k = NULL;

@@ -29,12 +29,19 @@ static char in_path[64], out_path[64];
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static void remove_files(void)
+{
+  unlink(in_path);
+  unlink(out_path);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
   gsl_set_error_handler_off();
   spx_set_quiet(1);
   snprintf(in_path, sizeof in_path, "/tmp/spx_fuzz_in_%d.cfg", (int)getpid());
   snprintf(out_path, sizeof out_path, "/tmp/spx_fuzz_out_%d.cfg", (int)getpid());
+  atexit(remove_files);
   return 0;
 }
 
