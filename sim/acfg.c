@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "config.h"
 #include "status.h"
 
 typedef enum { A_INT, A_FLOAT, A_BOOL, A_STRING, A_VECTOR, A_STRINGS, A_GROUP, A_LIST } akey_type;
@@ -804,51 +805,6 @@ int spx_acfg_require(const spx_acfg *c, const char *path)
 
 /* ---- writing ---------------------------------------------------------------------------------- */
 
-static void print_setting(FILE *f, const config_setting_t *s, int indent)
-{
-  switch (config_setting_type(s)) {
-  case CONFIG_TYPE_INT: fprintf(f, "%d", config_setting_get_int(s)); break;
-  case CONFIG_TYPE_INT64: fprintf(f, "%lldL", config_setting_get_int64(s)); break;
-  case CONFIG_TYPE_FLOAT: {
-    char buf[64];
-    snprintf(buf, sizeof buf, "%.17g", config_setting_get_float(s));
-    if (!strpbrk(buf, ".eEni")) strcat(buf, ".0");
-    fputs(buf, f);
-    break;
-  }
-  case CONFIG_TYPE_BOOL: fputs(config_setting_get_bool(s) ? "true" : "false", f); break;
-  case CONFIG_TYPE_STRING: {
-    fputc('"', f);
-    for (const char *p = config_setting_get_string(s); *p; p++) {
-      if (*p == '"' || *p == '\\') fputc('\\', f);
-      fputc(*p, f);
-    }
-    fputc('"', f);
-    break;
-  }
-  case CONFIG_TYPE_ARRAY:
-  case CONFIG_TYPE_LIST: {
-    int arr = config_setting_type(s) == CONFIG_TYPE_ARRAY;
-    fputc(arr ? '[' : '(', f);
-    for (int i = 0; i < config_setting_length(s); i++) {
-      if (i) fputs(", ", f);
-      print_setting(f, config_setting_get_elem(s, i), indent + 2);
-    }
-    fputc(arr ? ']' : ')', f);
-    break;
-  }
-  case CONFIG_TYPE_GROUP:
-    fputs("{\n", f);
-    for (int i = 0; i < config_setting_length(s); i++) {
-      const config_setting_t *e = config_setting_get_elem(s, i);
-      fprintf(f, "%*s%s = ", indent + 2, "", config_setting_name(e));
-      print_setting(f, e, indent + 2);
-      fputs(";\n", f);
-    }
-    fprintf(f, "%*s}", indent, "");
-    break;
-  }
-}
 
 int spx_acfg_write_resolved(const spx_acfg *c, FILE *f)
 {
@@ -861,7 +817,7 @@ int spx_acfg_write_resolved(const spx_acfg *c, FILE *f)
   for (int i = 0; i < config_setting_length(root); i++) {
     const config_setting_t *e = config_setting_get_elem(root, i);
     fprintf(f, "%s = ", config_setting_name(e));
-    print_setting(f, e, 0);
+    spx_config_print_value(f, e, 0);
     fputs(";\n", f);
   }
   return ferror(f) ? SPX_EIO : SPX_OK;

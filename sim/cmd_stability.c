@@ -33,6 +33,7 @@
 #include "config.h"
 #include "output.h"
 #include "stability.h"
+#include "cli.h"
 #include "status.h"
 
 /* Default largest tangent dimension n(d-1) of the numerical columns: a dense nonsymmetric
@@ -327,23 +328,11 @@ int spx_stability_main(int argc, char **argv)
     }
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *val = NULL;
-    const char *opts[] = {"--set", "--out", "--splits", "--max-dim"};
-    int which = -1;
-    for (int o = 0; o < 4; o++) {
-      size_t l = strlen(opts[o]);
-      if (strcmp(a, opts[o]) == 0) {
-        if (i + 1 >= argc) {
-          spx_error("stability: %s needs a value", a);
-          status = SPX_EINVAL;
-          goto cleanup;
-        }
-        which = o;
-        val = argv[++i];
-      } else if (strncmp(a, opts[o], l) == 0 && a[l] == '=') {
-        which = o;
-        val = a + l + 1;
-      }
-      if (which >= 0) break;
+    static const char *const opts[] = {"--set", "--out", "--splits", "--max-dim"};
+    int which = spx_cli_option_value(argc, argv, &i, opts, 4, "stability", &val);
+    if (which == -2) {
+      status = SPX_EINVAL;
+      goto cleanup;
     }
     if (which == 0) {
       sets[nsets++] = val;

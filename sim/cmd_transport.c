@@ -30,6 +30,7 @@
 #include "init.h"
 #include "mat.h"
 #include "output.h"
+#include "cli.h"
 #include "status.h"
 #include "transport.h"
 
@@ -632,22 +633,10 @@ int spx_transport_main(int argc, char **argv)
     const char *a = argv[i];
     const char *val = NULL;
     static const char *const with_value[] = {"--out", "--set", "--kind", "--n", "--w"};
-    int which = -1;
-    for (int k = 0; k < 5; k++) {
-      size_t l = strlen(with_value[k]);
-      if (strcmp(a, with_value[k]) == 0) {
-        if (i + 1 >= argc) {
-          spx_error("transport: %s needs a value (bin/sim transport --help)", a);
-          status = SPX_EINVAL;
-          goto cleanup;
-        }
-        which = k;
-        val = argv[++i];
-      } else if (strncmp(a, with_value[k], l) == 0 && a[l] == '=') {
-        which = k;
-        val = a + l + 1;
-      }
-      if (which >= 0) break;
+    int which = spx_cli_option_value(argc, argv, &i, with_value, 5, "transport", &val);
+    if (which == -2) {
+      status = SPX_EINVAL;
+      goto cleanup;
     }
     if (which == 0) out = val;
     else if (which == 1) sets[nsets++] = val;

@@ -1420,7 +1420,7 @@ static void print_string(FILE *f, const char *s)
   fputc('"', f);
 }
 
-static void print_setting(FILE *f, const config_setting_t *s, int indent)
+void spx_config_print_value(FILE *f, const config_setting_t *s, int indent)
 {
   switch (config_setting_type(s)) {
   case CONFIG_TYPE_INT: fprintf(f, "%d", config_setting_get_int(s)); break;
@@ -1434,7 +1434,7 @@ static void print_setting(FILE *f, const config_setting_t *s, int indent)
     fputc(arr ? '[' : '(', f);
     for (int i = 0; i < config_setting_length(s); i++) {
       if (i) fputs(", ", f);
-      print_setting(f, config_setting_get_elem(s, i), indent + 2);
+      spx_config_print_value(f, config_setting_get_elem(s, i), indent + 2);
     }
     fputc(arr ? ']' : ')', f);
     break;
@@ -1444,7 +1444,7 @@ static void print_setting(FILE *f, const config_setting_t *s, int indent)
     for (int i = 0; i < config_setting_length(s); i++) {
       const config_setting_t *e = config_setting_get_elem(s, i);
       fprintf(f, "%*s%s = ", indent + 2, "", config_setting_name(e));
-      print_setting(f, e, indent + 2);
+      spx_config_print_value(f, e, indent + 2);
       fputs(";\n", f);
     }
     fprintf(f, "%*s}", indent, "");
@@ -1479,7 +1479,7 @@ int spx_config_write_resolved(const spx_config *c, FILE *f)
     const config_setting_t *e = config_setting_get_elem(root, i);
     if (strcmp(config_setting_name(e), "name") == 0) continue;
     fprintf(f, "%s = ", config_setting_name(e));
-    print_setting(f, e, 0);
+    spx_config_print_value(f, e, 0);
     fputs(";\n", f);
   }
   return ferror(f) ? SPX_EIO : SPX_OK;

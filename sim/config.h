@@ -59,6 +59,10 @@ const config_setting_t *spx_config_setting(const spx_config *c, const char *path
 int spx_config_bad(const spx_config *c, const config_setting_t *s, const char *key,
                    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* Print the value of a setting in libconfig syntax that reads back exactly (%.17g floats with a
+ * '.', L on 64-bit integers, escaped strings); groups indented by indent. */
+void spx_config_print_value(FILE *f, const config_setting_t *s, int indent);
+
 /* Print the documented key table (for `bin/sim run --help`). */
 void spx_config_print_keys(FILE *f);
 

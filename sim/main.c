@@ -17,6 +17,7 @@
 #include <mpi.h>
 #endif
 
+#include "cli.h"
 #include "config.h"
 #include "mpi_run.h"
 #include "run.h"
@@ -125,28 +126,20 @@ static int cmd_run(int argc, char **argv)
     return 0;
   }
   for (int i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    if (strcmp(a, "--set") == 0 || strcmp(a, "--out") == 0) {
-      if (i + 1 >= argc) {
-        spx_error("run: %s needs a value (%s)", a,
-                  a[2] == 's' ? "--set KEY=VALUE" : "--out DIR");
-        status = SPX_EINVAL;
-        goto cleanup;
-      }
-      if (a[2] == 's') sets[nsets++] = argv[++i];
-      else out = argv[++i];
-    } else if (strncmp(a, "--set=", 6) == 0) {
-      sets[nsets++] = a + 6;
-    } else if (strncmp(a, "--out=", 6) == 0) {
-      out = a + 6;
-    } else if (strcmp(a, "--resume") == 0 || strncmp(a, "--resume=", 9) == 0) {
-      if (a[8] == '=') resume = a + 9;
-      else if (i + 1 < argc) resume = argv[++i];
-      if (!resume || !*resume) {
-        spx_error("run: --resume needs the run folder to continue (--resume DIR)");
-        status = SPX_EINVAL;
-        goto cleanup;
-      }
+    const char *a = argv[i], *val = NULL;
+    static const char *const opts[] = {"--set", "--out", "--resume"};
+    int which = spx_cli_option_value(argc, argv, &i, opts, 3, "run", &val);
+    if (which == -2 || (which >= 0 && !*val)) {
+      if (which >= 0) spx_error("run: %s needs a value", opts[which]);
+      status = SPX_EINVAL;
+      goto cleanup;
+    }
+    if (which == 0) {
+      sets[nsets++] = val;
+    } else if (which == 1) {
+      out = val;
+    } else if (which == 2) {
+      resume = val;
     } else if (strcmp(a, "--force") == 0) {
       force = 1;
     } else if (strcmp(a, "--quiet") == 0) {
