@@ -10,12 +10,10 @@
 #include "acfg.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "config.h"
 #include "status.h"
@@ -400,77 +398,6 @@ static int check_structure(const spx_acfg *c)
   return SPX_OK;
 }
 
-/* Deep copy of src's value into the new setting dst. */
-static int copy_value(config_setting_t *dst, const config_setting_t *src)
-{
-  switch (config_setting_type(src)) {
-  case CONFIG_TYPE_INT: return config_setting_set_int(dst, config_setting_get_int(src)) ? 0 : -1;
-  case CONFIG_TYPE_INT64:
-    return config_setting_set_int64(dst, config_setting_get_int64(src)) ? 0 : -1;
-  case CONFIG_TYPE_FLOAT:
-    return config_setting_set_float(dst, config_setting_get_float(src)) ? 0 : -1;
-  case CONFIG_TYPE_BOOL: return config_setting_set_bool(dst, config_setting_get_bool(src)) ? 0 : -1;
-  case CONFIG_TYPE_STRING:
-    return config_setting_set_string(dst, config_setting_get_string(src)) ? 0 : -1;
-  default:
-    for (int i = 0; i < config_setting_length(src); i++) {
-      const config_setting_t *e = config_setting_get_elem(src, i);
-      config_setting_t *ne = config_setting_add(dst, config_setting_name(e), config_setting_type(e));
-      if (!ne || copy_value(ne, e)) return -1;
-    }
-    return 0;
-  }
-}
-
-/* Put the value text at path under parent (groups created on the way). hook: the --set text. */
-static int put_value(spx_acfg *c, config_setting_t *parent, const char *path, const char *value,
-                     char *hook, const char *origin)
-{
-  int status = SPX_OK;
-  config_t tmp;
-  config_init(&tmp);
-  config_set_options(&tmp, config_get_options(&tmp) | CONFIG_OPTION_AUTOCONVERT);
-  size_t vl = strlen(value);
-  char *snippet = malloc(vl + 16), key[256];
-  if (!snippet) {
-    config_destroy(&tmp);
-    return SPX_ENOMEM;
-  }
-  snprintf(snippet, vl + 16, "v = %s;", value);
-  if (!config_read_string(&tmp, snippet)) {
-    spx_error("%s: the value is not valid libconfig syntax (%s); strings need quotes, e.g. "
-              "--set 'flow.method=\"adams\"', arrays [1.0, 0.5]", origin, config_error_text(&tmp));
-    status = SPX_EINVAL;
-    goto cleanup;
-  }
-  snprintf(key, sizeof key, "%s", path);
-  char *save = NULL, *part = strtok_r(key, ".", &save), *next;
-  while ((next = strtok_r(NULL, ".", &save)) != NULL) {
-    config_setting_t *g = config_setting_get_member(parent, part);
-    if (!g) g = config_setting_add(parent, part, CONFIG_TYPE_GROUP);
-    if (!g || config_setting_type(g) != CONFIG_TYPE_GROUP) {
-      spx_error("%s: \"%s\" is not a group in the config", origin, part);
-      status = SPX_EINVAL;
-      goto cleanup;
-    }
-    parent = g;
-    part = next;
-  }
-  const config_setting_t *val = config_lookup(&tmp, "v");
-  if (config_setting_get_member(parent, part)) config_setting_remove(parent, part);
-  config_setting_t *dst = config_setting_add(parent, part, config_setting_type(val));
-  if (!dst || copy_value(dst, val)) {
-    spx_error("%s: could not store the value", origin);
-    status = SPX_EINVAL;
-    goto cleanup;
-  }
-  config_setting_set_hook(dst, hook);
-cleanup:
-  free(snippet);
-  config_destroy(&tmp);
-  return status;
-}
-
 static int apply_set(spx_acfg *c, const char *text, char *hook)
 {
   char origin[600], key[256];
@@ -507,7 +434,7 @@ static int apply_set(spx_acfg *c, const char *text, char *hook)
               key, allowed[0] ? "; allowed: " : "", allowed);
     return SPX_EINVAL;
   }
-  return put_value(c, config_root_setting(&c->cfg), key, eq + 1, hook, origin);
+  return spx_config_put(config_root_setting(&c->cfg), key, eq + 1, hook, origin);
 }
 
 /* Defaults of the members of the present groups (and of every element of their lists). */
@@ -521,7 +448,7 @@ static int fill_defaults(spx_acfg *c)
     char *dot = strrchr(parent, '.');
     if (!dot) {
       if (!config_lookup(&c->cfg, k->path)) {
-        int st = put_value(c, config_root_setting(&c->cfg), k->path, k->def, NULL, k->path);
+        int st = spx_config_put(config_root_setting(&c->cfg), k->path, k->def, NULL, k->path);
         if (st) return st;
       }
       continue;
@@ -534,14 +461,14 @@ static int fill_defaults(spx_acfg *c)
       for (int e = 0; e < config_setting_length(l); e++) {
         config_setting_t *g = config_setting_get_elem(l, e);
         if (config_setting_get_member(g, dot + 1)) continue;
-        int st = put_value(c, g, dot + 1, k->def, NULL, k->path);
+        int st = spx_config_put(g, dot + 1, k->def, NULL, k->path);
         if (st) return st;
       }
       continue;
     }
     config_setting_t *g = config_lookup(&c->cfg, parent);
     if (!g || config_setting_get_member(g, dot + 1)) continue;
-    int st = put_value(c, g, dot + 1, k->def, NULL, k->path);
+    int st = spx_config_put(g, dot + 1, k->def, NULL, k->path);
     if (st) return st;
   }
   return SPX_OK;
@@ -575,42 +502,10 @@ static int check_required(const spx_acfg *c)
   return SPX_OK;
 }
 
-static char *slurp(const char *path, int *status)
-{
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    spx_error("%s: cannot read the config (%s)", path, strerror(errno));
-    *status = SPX_EINVAL;
-    return NULL;
-  }
-  size_t cap = 4096, len = 0;
-  char *b = malloc(cap);
-  while (b) {
-    size_t r = fread(b + len, 1, cap - len - 1, f);
-    len += r;
-    if (len < cap - 1) break;
-    char *nb = realloc(b, cap *= 2);
-    if (!nb) {
-      free(b);
-      b = NULL;
-    }
-    b = nb;
-  }
-  fclose(f);
-  if (!b) {
-    *status = SPX_ENOMEM;
-    return NULL;
-  }
-  b[len] = '\0';
-  return b;
-}
-
 int spx_acfg_load(const char *path, int cmd, const char *const *sets, int nsets, spx_acfg **out)
 {
   int status = SPX_OK;
-  struct stat st;
   spx_acfg *c = calloc(1, sizeof *c);
-  char *text = NULL;
   *out = NULL;
   if (!c) return SPX_ENOMEM;
   config_init(&c->cfg);
@@ -622,26 +517,7 @@ int spx_acfg_load(const char *path, int cmd, const char *const *sets, int nsets,
     status = SPX_ENOMEM;
     goto cleanup;
   }
-  if (stat(path, &st) != 0) {
-    spx_error("%s: cannot read the config (%s)", path, strerror(errno));
-    status = SPX_EINVAL;
-    goto cleanup;
-  }
-  if (S_ISDIR(st.st_mode)) {
-    spx_error("%s: is a directory; expected an analysis config (libconfig syntax, see configs/)",
-              path);
-    status = SPX_EINVAL;
-    goto cleanup;
-  }
-  text = slurp(path, &status);
-  if (!text) goto cleanup;
-  if (!config_read_string(&c->cfg, text)) {
-    spx_error("%s:%d: malformed config: %s (libconfig syntax: key = value; groups name = { ... }; "
-              "strings in double quotes; arrays [1.0, 2.0] of one type)",
-              path, config_error_line(&c->cfg), config_error_text(&c->cfg));
-    status = SPX_EINVAL;
-    goto cleanup;
-  }
+  SPX_TRY(spx_config_read_file(&c->cfg, path, "an analysis config"));
   SPX_TRY(check_structure(c));
   for (int i = 0; i < nsets; i++) {
     c->sets[i] = strdup(sets[i]);
@@ -678,7 +554,6 @@ int spx_acfg_load(const char *path, int cmd, const char *const *sets, int nsets,
   *out = c;
   c = NULL;
 cleanup:
-  free(text);
   spx_acfg_free(c);
   return status;
 }

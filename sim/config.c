@@ -543,6 +543,99 @@ static int copy_value(config_setting_t *dst, const config_setting_t *src)
 
 /* Apply "a.b.c=value": parse the value as libconfig text and put it at path a.b.c, replacing
  * whatever was there. */
+int spx_config_put(config_setting_t *root, const char *path, const char *value, void *hook,
+                   const char *origin)
+{
+  int wst, status = SPX_OK;
+  char key[256];
+  if (snprintf(key, sizeof key, "%s", path) >= (int)sizeof key) {
+    spx_error("%s: key too long", origin);
+    return SPX_EINVAL;
+  }
+  char *wide = widen_int_literals(value, origin + (strncmp(origin, "--set ", 6) ? 0 : 6),
+                                  1, &wst);
+  if (!wide) return wst;
+  config_t tmp;
+  config_init(&tmp);
+  config_set_options(&tmp, config_get_options(&tmp) | CONFIG_OPTION_AUTOCONVERT);
+  size_t vlen = strlen(wide);
+  char *snippet = malloc(vlen + 16);
+  if (!snippet) {
+    free(wide);
+    config_destroy(&tmp);
+    return SPX_ENOMEM;
+  }
+  snprintf(snippet, vlen + 16, "v = %s;", wide);
+  free(wide);
+  int ok = config_read_string(&tmp, snippet);
+  free(snippet);
+  if (!ok) {
+    spx_error("%s: the value is not valid libconfig syntax (%s); strings need quotes, "
+              "e.g. --set 'solver.method=\"bdf\"', arrays [1.0, 0.5]",
+              origin, config_error_text(&tmp));
+    config_destroy(&tmp);
+    return SPX_EINVAL;
+  }
+  const config_setting_t *val = config_lookup(&tmp, "v");
+  /* walk/create the groups of the path */
+  config_setting_t *parent = root;
+  char *save = NULL, *part = strtok_r(key, ".", &save), *next;
+  while ((next = strtok_r(NULL, ".", &save)) != NULL) {
+    config_setting_t *g = config_setting_get_member(parent, part);
+    if (!g) g = config_setting_add(parent, part, CONFIG_TYPE_GROUP);
+    if (!g || config_setting_type(g) != CONFIG_TYPE_GROUP) {
+      spx_error("%s: \"%s\" is not a group in the config", origin, part);
+      status = SPX_EINVAL;
+      goto cleanup;
+    }
+    parent = g;
+    part = next;
+  }
+  if (config_setting_get_member(parent, part)) config_setting_remove(parent, part);
+  config_setting_t *dst = config_setting_add(parent, part, config_setting_type(val));
+  if (!dst || copy_value(dst, val)) {
+    spx_error("%s: could not store the value", origin);
+    status = SPX_EINVAL;
+    goto cleanup;
+  }
+  config_setting_set_hook(dst, hook);
+cleanup:
+  config_destroy(&tmp);
+  return status;
+}
+
+int spx_config_read_file(config_t *cfg, const char *path, const char *what)
+{
+  struct stat st;
+  if (stat(path, &st) != 0) {
+    spx_error("%s: cannot read the config (%s)", path, strerror(errno));
+    return SPX_EINVAL;
+  }
+  if (S_ISDIR(st.st_mode)) {
+    spx_error("%s: is a directory; expected %s (libconfig syntax, see configs/)", path, what);
+    return SPX_EINVAL;
+  }
+  int rst;
+  char *raw = slurp(path, &rst), *text = raw ? widen_int_literals(raw, path, 0, &rst) : NULL;
+  free(raw);
+  if (!text) return rst;
+  /* @include paths are relative to the config's folder, as config_read_file would take them */
+  char *dir = strdup(path), *slash = dir ? strrchr(dir, '/') : NULL;
+  if (slash) *slash = '\0';
+  config_set_include_dir(cfg, slash ? dir : ".");
+  int ok = config_read_string(cfg, text);
+  free(text);
+  free(dir);
+  if (!ok) {
+    spx_error("%s:%d: malformed config: %s (libconfig syntax: key = value; groups "
+              "name = { ... }; strings in double quotes; arrays [1.0, 2.0] of one type)",
+              config_error_file(cfg) ? config_error_file(cfg) : path, config_error_line(cfg),
+              config_error_text(cfg));
+    return SPX_EINVAL;
+  }
+  return SPX_OK;
+}
+
 static int apply_set(spx_config *c, const char *text, char *hook)
 {
   const char *eq = strchr(text, '=');
@@ -576,57 +669,9 @@ static int apply_set(spx_config *c, const char *text, char *hook)
               dot && allowed[0] ? allowed : "");
     return SPX_EINVAL;
   }
-  int wst;
-  char *value = widen_int_literals(eq + 1, text, 1, &wst);
-  if (!value) return wst;
-  config_t tmp;
-  config_init(&tmp);
-  config_set_options(&tmp, config_get_options(&tmp) | CONFIG_OPTION_AUTOCONVERT);
-  size_t vlen = strlen(value);
-  char *snippet = malloc(vlen + 16);
-  if (!snippet) {
-    free(value);
-    config_destroy(&tmp);
-    return SPX_ENOMEM;
-  }
-  snprintf(snippet, vlen + 16, "v = %s;", value);
-  free(value);
-  int ok = config_read_string(&tmp, snippet);
-  free(snippet);
-  if (!ok) {
-    spx_error("--set %s: the value is not valid libconfig syntax (%s); strings need quotes, "
-              "e.g. --set 'solver.method=\"bdf\"', arrays [1.0, 0.5]",
-              text, config_error_text(&tmp));
-    config_destroy(&tmp);
-    return SPX_EINVAL;
-  }
-  const config_setting_t *val = config_lookup(&tmp, "v");
-  /* walk/create the groups of the path */
-  config_setting_t *parent = config_root_setting(&c->cfg);
-  char *save = NULL, *part = strtok_r(key, ".", &save), *next;
-  int status = SPX_OK;
-  while ((next = strtok_r(NULL, ".", &save)) != NULL) {
-    config_setting_t *g = config_setting_get_member(parent, part);
-    if (!g) g = config_setting_add(parent, part, CONFIG_TYPE_GROUP);
-    if (!g || config_setting_type(g) != CONFIG_TYPE_GROUP) {
-      spx_error("--set %s: \"%s\" is not a group in the config", text, part);
-      status = SPX_EINVAL;
-      goto cleanup;
-    }
-    parent = g;
-    part = next;
-  }
-  if (config_setting_get_member(parent, part)) config_setting_remove(parent, part);
-  config_setting_t *dst = config_setting_add(parent, part, config_setting_type(val));
-  if (!dst || copy_value(dst, val)) {
-    spx_error("--set %s: could not store the value", text);
-    status = SPX_EINVAL;
-    goto cleanup;
-  }
-  config_setting_set_hook(dst, hook);
-cleanup:
-  config_destroy(&tmp);
-  return status;
+  char origin[600];
+  snprintf(origin, sizeof origin, "--set %s", text);
+  return spx_config_put(config_root_setting(&c->cfg), key, eq + 1, hook, origin);
 }
 
 /* Add the default of every key that is absent and has one. */
@@ -1304,7 +1349,6 @@ static int set_name(spx_config *c)
 int spx_config_load(const char *path, const char *const *sets, int nsets, spx_config **out)
 {
   int status = SPX_OK;
-  struct stat st;
   spx_config *c = calloc(1, sizeof *c);
   if (!c) return SPX_ENOMEM;
   config_init(&c->cfg);
@@ -1312,37 +1356,7 @@ int spx_config_load(const char *path, const char *const *sets, int nsets, spx_co
   c->path = strdup(path);
   c->set_text = calloc((size_t)(nsets > 0 ? nsets : 1), sizeof(char *));
   if (!c->path || !c->set_text) { status = SPX_ENOMEM; goto cleanup; }
-  if (stat(path, &st) != 0) {
-    spx_error("%s: cannot read the config (%s)", path, strerror(errno));
-    status = SPX_EINVAL;
-    goto cleanup;
-  }
-  if (S_ISDIR(st.st_mode)) {
-    spx_error("%s: is a directory; expected a config file (libconfig syntax, see configs/)", path);
-    status = SPX_EINVAL;
-    goto cleanup;
-  }
-  {
-    int rst;
-    char *raw = slurp(path, &rst), *text = raw ? widen_int_literals(raw, path, 0, &rst) : NULL;
-    free(raw);
-    if (!text) { status = rst; goto cleanup; }
-    /* @include paths are relative to the config's folder, as config_read_file would take them */
-    char *dir = strdup(path), *slash = dir ? strrchr(dir, '/') : NULL;
-    if (slash) *slash = '\0';
-    config_set_include_dir(&c->cfg, slash ? dir : ".");
-    int ok = config_read_string(&c->cfg, text);
-    free(text);
-    free(dir);
-    if (!ok) {
-      spx_error("%s:%d: malformed config: %s (libconfig syntax: key = value; groups "
-                "name = { ... }; strings in double quotes; arrays [1.0, 2.0] of one type)",
-                config_error_file(&c->cfg) ? config_error_file(&c->cfg) : path,
-                config_error_line(&c->cfg), config_error_text(&c->cfg));
-      status = SPX_EINVAL;
-      goto cleanup;
-    }
-  }
+  SPX_TRY(spx_config_read_file(&c->cfg, path, "a config file"));
   /* Check the file as written first, so that its errors carry its own line numbers. */
   SPX_TRY(check_structure(c));
   for (int i = 0; i < nsets; i++) {

@@ -59,6 +59,17 @@ const config_setting_t *spx_config_setting(const spx_config *c, const char *path
 int spx_config_bad(const spx_config *c, const config_setting_t *s, const char *key,
                    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* Parse the libconfig file at path into cfg (AUTOCONVERT set by the caller): integer literals
+ * above 32 bits are read exactly (libconfig 1.5 would wrap them), binary files and folders are
+ * refused; errors name file and line (what: e.g. "a config file"). Shared by every loader. */
+int spx_config_read_file(config_t *cfg, const char *path, const char *what);
+
+/* Put the libconfig value text at the dotted path under root (groups created on the way, an
+ * existing setting replaced), with hook attached (the --set text, for error locations); origin
+ * names the source in messages (e.g. "--set model.beta=2"). */
+int spx_config_put(config_setting_t *root, const char *path, const char *value, void *hook,
+                   const char *origin);
+
 /* Print the value of a setting in libconfig syntax that reads back exactly (%.17g floats with a
  * '.', L on 64-bit integers, escaped strings); groups indented by indent. */
 void spx_config_print_value(FILE *f, const config_setting_t *s, int indent);
