@@ -113,6 +113,12 @@ sim analyze gap "$T/bad.cfg" --out "$T/bad_out"
 check_eq "bad value: exit 2" "$RC" 2
 check "bad value: message names file:line and key" has "bad.cfg:3: count.nodes: 0 is out of range"
 check "bad value: no output folder" test ! -e "$T/bad_out"
+# 4294967312 = 2^32 + 16: libconfig 1.5 alone would read 16 (a valid count) and run.
+printf 'keys = { file = "configs/data/geometryA_seed1_keys.tsv"; n = 40; d = 24; };\ncount = { nodes = 4294967312; };\n' >"$T/wide.cfg"
+sim analyze gap "$T/wide.cfg" --out "$T/wide_out"
+check_eq "integer above 32 bits read exactly: exit 2" "$RC" 2
+check "integer above 32 bits: out of range with its value" has "wide.cfg:2: count.nodes: 4294967312 is out of range"
+check "integer above 32 bits: no output folder" test ! -e "$T/wide_out"
 printf 'keys = { file = "configs/data/geometryA_seed1_keys.tsv"; n = 40; d = 25; };\ncount = { };\n' >"$T/shape.cfg"
 sim analyze gap "$T/shape.cfg" --out "$T/shape_out"
 check_eq "keys file of the wrong shape: exit 2" "$RC" 2
