@@ -25,9 +25,12 @@
  * one spx_error line with the flag name, the time reached and that message. CVODE warnings are
  * forwarded through spx_warn ("t + h = t" once per instance).
  *
+ * Vectors: CVODE's vector operations are ours (nvec_ops.c), the library's arithmetic compiled
+ * with optimization (Debian's libsundials is built -O0).
+ *
  * MPI (spx_solver_create_parallel, MPI builds): the same back ends on NVECTOR_PARALLEL, each rank
  * holding a block of particles; CVODE's norms and dot products reduce over the ranks, in the
- * serial order (pv_chain below), so that a run over ranks takes the serial run's steps. The
+ * serial order (nvec_ops.c), so that a run over ranks takes the serial run's steps. The
  * caller's callbacks must return the same status on every rank (sim.c reduces them).
  *
  * Early stop (spx_solver_set_stop): a CVODE root function on the caller's g with direction -1;
@@ -42,6 +45,7 @@
 #include "status.h"
 #include "mat.h"
 #include "cvode_compat.h"
+#include "nvec_ops.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -189,75 +193,6 @@ static void cv_errh(int line, const char *func, const char *file, const char *ms
 }
 #endif
 
-/* ---- reductions over MPI ranks in the serial order ------------------------------------------ */
-
-#ifdef SPX_HAVE_MPI
-/* NVECTOR_PARALLEL sums each rank's part, then adds the parts (MPI_Allreduce): another order
- * than one process, so CVODE's norms, and through its step and iteration decisions the whole
- * run, would differ from the serial run in the last bits (measured: 1e-8 relative for BDF at
- * rtol 1e-8, where a step is accepted on one side and not on the other). These replace the sums
- * by the serial left-to-right sum over the global index: rank r receives the running sum of the
- * ranks before it, adds its terms in order, passes it on; the last rank broadcasts it [ours].
- * P - 1 messages of one double in sequence per reduction: negligible against the right-hand
- * side's O(n d) all-gather and O(n^2 d / P) work. Maxima and minima are exact in any order and
- * keep SUNDIALS' own operations. */
-enum { PV_WSQR, PV_WSQR_MASK, PV_DOT, PV_ABS };
-
-static double pv_chain(N_Vector x, N_Vector w, N_Vector y, int kind)
-{
-  MPI_Comm comm = NV_COMM_P(x);
-  int rank, size;
-  MPI_Comm_rank(comm, &rank);
-  MPI_Comm_size(comm, &size);
-  const sunindextype len = NV_LOCLENGTH_P(x);
-  const double *xd = NV_DATA_P(x), *wd = w ? NV_DATA_P(w) : NULL, *yd = y ? NV_DATA_P(y) : NULL;
-  double sum = 0.0;
-  if (rank > 0) MPI_Recv(&sum, 1, MPI_DOUBLE, rank - 1, 7401, comm, MPI_STATUS_IGNORE);
-  for (sunindextype i = 0; i < len; i++) {
-    switch (kind) {
-    case PV_WSQR: { double p = xd[i] * wd[i]; sum += p * p; } break;
-    case PV_WSQR_MASK: if (yd[i] > 0.0) { double p = xd[i] * wd[i]; sum += p * p; } break;
-    case PV_DOT: sum += xd[i] * wd[i]; break;
-    default: sum += fabs(xd[i]); break;
-    }
-  }
-  if (rank < size - 1) MPI_Send(&sum, 1, MPI_DOUBLE, rank + 1, 7401, comm);
-  MPI_Bcast(&sum, 1, MPI_DOUBLE, size - 1, comm);
-  return sum;
-}
-
-static sunrealtype pv_rsqrt(double v) { return v <= 0.0 ? 0.0 : sqrt(v); }
-
-static sunrealtype pv_wrmsnorm(N_Vector x, N_Vector w)
-{
-  return pv_rsqrt(pv_chain(x, w, NULL, PV_WSQR) / NV_GLOBLENGTH_P(x));
-}
-static sunrealtype pv_wrmsnormmask(N_Vector x, N_Vector w, N_Vector id)
-{
-  return pv_rsqrt(pv_chain(x, w, id, PV_WSQR_MASK) / NV_GLOBLENGTH_P(x));
-}
-static sunrealtype pv_wl2norm(N_Vector x, N_Vector w)
-{
-  return pv_rsqrt(pv_chain(x, w, NULL, PV_WSQR));
-}
-static sunrealtype pv_dotprod(N_Vector x, N_Vector y) { return pv_chain(x, y, NULL, PV_DOT); }
-static sunrealtype pv_l1norm(N_Vector x) { return pv_chain(x, NULL, NULL, PV_ABS); }
-
-/* Install the serial-order sums on v (its clones copy the operations). */
-static void pv_serial_order(N_Vector v)
-{
-  v->ops->nvwrmsnorm = pv_wrmsnorm;
-  v->ops->nvwrmsnormmask = pv_wrmsnormmask;
-  v->ops->nvwl2norm = pv_wl2norm;
-  v->ops->nvdotprod = pv_dotprod;
-  v->ops->nvl1norm = pv_l1norm;
-  /* fused multi-vector reductions would sum in the parallel order: keep them off */
-  v->ops->nvdotprodmulti = NULL;
-  v->ops->nvwrmsnormvectorarray = NULL;
-  v->ops->nvwrmsnormmaskvectorarray = NULL;
-}
-#endif
-
 /* ---- helpers ------------------------------------------------------------------------------ */
 
 /* Report a failed CVODE set-up call; ls selects the CVLS flag names. */
@@ -367,10 +302,6 @@ static int cv_create_comm(enum cv_kind kind, const char *name, const spx_ode *od
     MPI_Comm c = *(MPI_Comm *)comm;
     s->y = N_VNew_Parallel(c, (sunindextype)ode->N, (sunindextype)global_N, s->ctx);
     s->yout = N_VMake_Parallel(c, (sunindextype)ode->N, (sunindextype)global_N, s->ylast, s->ctx);
-    if (s->y && s->yout) {
-      pv_serial_order(s->y);
-      pv_serial_order(s->yout);
-    }
 #endif
   } else {
     s->y = N_VNew_Serial((sunindextype)ode->N, s->ctx);
@@ -380,6 +311,10 @@ static int cv_create_comm(enum cv_kind kind, const char *name, const spx_ode *od
     status = SPX_ENOMEM;
     goto cleanup;
   }
+  /* our compiled vector operations (Debian's library is -O0), serial-order sums over ranks;
+   * CVODE's and the solvers' vectors are clones of y and keep them */
+  spx_nvec_install(s->y, comm != NULL);
+  spx_nvec_install(s->yout, comm != NULL);
   memcpy(N_VGetArrayPointer(s->y), y0, (size_t)ode->N * sizeof *y0);
 
   s->cv = CVodeCreate(kind == CV_KIND_ADAMS ? CV_ADAMS : CV_BDF, s->ctx);
