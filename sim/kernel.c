@@ -22,7 +22,8 @@
  *  - small (automatic for d = 2, 3, 4): the fused pair loop, the d accumulators in registers;
  *  - blas (automatic for d >= 5): blocks of SPX_KB_ROWS rows x SPX_KB_COLS partners with two dgemm
  *    calls per block (logits S = beta Q U^T, then F += E Y^T, spec c_stack.md §5 "blocked BLAS-3
- *    RHS"), OpenBLAS single-threaded inside the OpenMP row-block loop (c_stack.md §2). The
+ *    RHS"); OpenBLAS's OpenMP flavour (the Makefile links it) runs each dgemm serially inside
+ *    the OpenMP row-block loop (c_stack.md §2). The
  *    issue asks for it from d = 16; measured, it beats the generic loop from d = 5 at every n
  *    (the dgemm reuses each loaded u_j for several rows), so it starts there;
  *  - generic (any d): the small loop's operations with a runtime d, in three passes over the
@@ -64,14 +65,16 @@
 
 #include "status.h"
 
-/* OpenBLAS's thread control (declared by its cblas.h too; repeated in case cblas.h is netlib's). */
-void openblas_set_num_threads(int num_threads);
 
 #define W 8               /* lanes of the pair loops */
 #define SPX_KB_ROWS 32    /* rows per block of the BLAS path */
 #define SPX_KB_COLS 1024  /* partners per block of the BLAS path (a multiple of W) */
 #define SPX_KB_MIN_D 5    /* the automatic choice takes the BLAS path from this d on (measured
                            * faster than the generic loop for every n at d >= 5, slower at d <= 4) */
+#define SPX_KS_ROWS W     /* rows per chunk of a tile of the symmetric path */
+#define SPX_KS_MIN_B 128  /* smallest tile side of the symmetric path (a multiple of W) */
+#define SPX_KS_MAX_NB 16  /* at most this many tiles per side: the partial sums take
+                           * nb n (d + 1) doubles, and nb (nb + 1) / 2 tiles keep threads busy */
 
 #if defined(__FMA__)
 #define KFMA(a, b, c) fma((a), (b), (c))
@@ -103,6 +106,11 @@ struct spx_kernel {
   long slot_len;  /* doubles per slot */
   double *slots;  /* nslots x slot_len: lane accumulators, and the blocks of the BLAS path */
   int par;        /* 1: enough work per call to run the rows in parallel */
+  /* the symmetric path (SPX_KERNEL_SYM) */
+  int sb, snb;    /* tile side (a multiple of W) and tiles per side, snb = ceil(n / sb) */
+  int *tiles;     /* snb (snb + 1) / 2 pairs (bi, bj), bi <= bj: off-diagonal first */
+  double *part;   /* snb x n x (d + 1): P[K][i] = (z, s) of row i over the partners of block K */
+  double *sshift; /* H: the shift of every row, c_h = beta max_i |q_i| max_j |u_j| */
   int bad_particle;
   const char *bad_quantity;
   spx_kernel_stats stats;
@@ -160,20 +168,63 @@ static inline double lanes_sum(const double *a)
  * for the BLAS path also a block of logits (ROWS x COLS), the block sums of one head and the
  * summed drive (ROWS x d each), the lane sums of z (ROWS x W) and the row shifts (ROWS). */
 #define SLOT_ROW(n, d) ((long)(n) + W + 2L * (d))
+static int sym_side(int n);
 static long slot_doubles(int n, int d, spx_kernel_path path)
 {
   long len = SLOT_ROW(n, d);
   if (path == SPX_KERNEL_BLAS)
     len += (long)SPX_KB_ROWS * SPX_KB_COLS + 2L * SPX_KB_ROWS * d + (long)SPX_KB_ROWS * (W + 1);
+  if (path == SPX_KERNEL_SYM) /* the exponentials of a chunk of rows, the column sums */
+    len += (SPX_KS_ROWS + d + 1L) * (sym_side(n) + W);
   return len;
+}
+
+/* Tile side of the symmetric path: at least SPX_KS_MIN_B, at most SPX_KS_MAX_NB tiles per side. */
+static int sym_side(int n)
+{
+  int b = (n + SPX_KS_MAX_NB - 1) / SPX_KS_MAX_NB;
+  b = (b + W - 1) / W * W;
+  return b < SPX_KS_MIN_B ? SPX_KS_MIN_B : b;
+}
+
+/* The symmetric path applies: d <= 4, no mask, every A_h exactly symmetric (then the logit
+ * L_ij = beta <A u_i, u_j> = L_ji, so one exponential serves both rows). */
+static int sym_applies(const spx_model *m)
+{
+  if (m->d > 4 || m->mask != SPX_MASK_NONE) return 0;
+  for (int h = 0; h < m->nheads; h++)
+    for (int a = 0; a < m->d; a++)
+      for (int b = 0; b < a; b++)
+        if (m->heads[h].A[a * m->d + b] != m->heads[h].A[b * m->d + a]) return 0;
+  return 1;
 }
 
 static int alloc_slots(spx_kernel *k)
 {
   free(k->slots);
+  free(k->tiles);
+  free(k->part);
+  k->slots = NULL;
+  k->tiles = NULL;
+  k->part = NULL;
   k->slot_len = slot_doubles(k->n, k->d, k->path);
   k->slots = malloc(sizeof(double) * k->slot_len * k->nslots);
-  return k->slots ? SPX_OK : SPX_ENOMEM;
+  if (!k->slots) return SPX_ENOMEM;
+  if (k->path != SPX_KERNEL_SYM) return SPX_OK;
+  k->sb = sym_side(k->n);
+  const int nb = k->snb = (k->n + k->sb - 1) / k->sb;
+  k->tiles = malloc(sizeof(int) * nb * (nb + 1));
+  k->part = malloc(sizeof(double) * nb * k->n * (k->d + 1));
+  if (!k->tiles || !k->part) return SPX_ENOMEM;
+  /* off-diagonal tiles first: the diagonal ones cost half, and end the dynamic schedule */
+  int t = 0;
+  for (int bi = 0; bi < nb; bi++)
+    for (int bj = bi + 1; bj < nb; bj++, t += 2) {
+      k->tiles[t] = bi;
+      k->tiles[t + 1] = bj;
+    }
+  for (int bi = 0; bi < nb; bi++, t += 2) k->tiles[t] = k->tiles[t + 1] = bi;
+  return SPX_OK;
 }
 
 int spx_kernel_create(const spx_model *m, spx_kernel **out)
@@ -201,6 +252,7 @@ int spx_kernel_create(const spx_model *m, spx_kernel **out)
   k->F = malloc(sizeof(double) * n * d);
   k->bad = malloc(sizeof(int) * n);
   k->fbuf = malloc(sizeof(double) * n * d);
+  k->sshift = malloc(sizeof(double) * H);
   /* A call uses at most this many threads: enough for the processors and for OMP_NUM_THREADS. */
   k->nslots = omp_get_max_threads() > omp_get_num_procs() ? omp_get_max_threads()
                                                           : omp_get_num_procs();
@@ -210,7 +262,7 @@ int spx_kernel_create(const spx_model *m, spx_kernel **out)
   k->bad_particle = -1;
   k->bad_quantity = "";
   if (!k->u || !k->us || !k->unorm || !k->q || !k->qn || !k->ys || !k->rs || !k->dus || !k->du ||
-      !k->vdus || !k->zrow || !k->zsh || !k->F || !k->bad || !k->fbuf ||
+      !k->vdus || !k->zrow || !k->zsh || !k->F || !k->bad || !k->fbuf || !k->sshift ||
       spx_kernel_set_path(k, SPX_KERNEL_AUTO) != SPX_OK) {
     spx_kernel_free(k);
     return SPX_ENOMEM;
@@ -237,6 +289,9 @@ void spx_kernel_free(spx_kernel *k)
   free(k->F);
   free(k->bad);
   free(k->fbuf);
+  free(k->sshift);
+  free(k->tiles);
+  free(k->part);
   free(k->slots);
   free(k);
 }
@@ -245,14 +300,15 @@ int spx_kernel_set_path(spx_kernel *k, spx_kernel_path path)
 {
   if (path == SPX_KERNEL_AUTO)
     path = k->d >= SPX_KB_MIN_D ? SPX_KERNEL_BLAS
+           : sym_applies(k->m)  ? SPX_KERNEL_SYM
            : k->d <= 4          ? SPX_KERNEL_SMALL
                                 : SPX_KERNEL_GENERIC;
   if (path == SPX_KERNEL_SMALL && k->d > 4) path = SPX_KERNEL_GENERIC;
-  if (path != SPX_KERNEL_SMALL && path != SPX_KERNEL_GENERIC && path != SPX_KERNEL_BLAS)
+  if (path == SPX_KERNEL_SYM && !sym_applies(k->m)) return SPX_EINVAL;
+  if (path != SPX_KERNEL_SMALL && path != SPX_KERNEL_GENERIC && path != SPX_KERNEL_BLAS &&
+      path != SPX_KERNEL_SYM)
     return SPX_EINVAL;
   k->path = path;
-  /* One OpenBLAS thread: the BLAS path calls dgemm from every OpenMP thread (c_stack.md §2). */
-  if (path == SPX_KERNEL_BLAS) openblas_set_num_threads(1);
   return alloc_slots(k);
 }
 
@@ -264,6 +320,7 @@ const char *spx_kernel_path_name(spx_kernel_path path)
   case SPX_KERNEL_SMALL: return "small_d";
   case SPX_KERNEL_GENERIC: return "generic";
   case SPX_KERNEL_BLAS: return "blas3";
+  case SPX_KERNEL_SYM: return "sym_small";
   default: return "auto";
   }
 }
@@ -355,7 +412,7 @@ static int prepare(spx_kernel *k, const double *x, int need_r, int unit)
   double umax = 0.0;
   /* O(n d^2 H): in parallel only when that is large, since every parallel region ends in a
    * barrier, and a barrier costs milliseconds when a thread is descheduled on a busy machine. */
-  if (k->par && (double)n * k->d * k->d * k->H >= 2e6) {
+  if (k->par) {
 #pragma omp parallel for schedule(static) reduction(max : umax) num_threads(team_size(k))
     for (int i = 0; i < n; i++) umax = fmax(umax, prepare_row(k, x, i, need_r, normalize));
   } else {
@@ -370,10 +427,12 @@ static int prepare(spx_kernel *k, const double *x, int need_r, int unit)
 /* One row of one head over partners [lo, hi): z = sum_j e_j and s[a] = sum_j e_j ys[a][j] with
  * e_j = exp(L_j - shift), L_j = sum_a qb[a] us[a][j] (qb = beta q_i). The logit is formed as
  * qb_0 u_0 then fma over a = 1..d-1, in both paths. D is a compile-time constant 2, 3 or 4 after
- * inlining (small path): the loops unroll and the accumulators live in registers. */
+ * inlining (small path): the loops unroll and the accumulators live in registers. STORE (a
+ * constant too) also writes e_j to Eo[j - lo], whole groups of W (the tail lanes as zeros), for
+ * the symmetric path. */
 static inline __attribute__((always_inline)) double
-row_small(const int D, long n, const double *qb, const double *us, const double *ys, int lo,
-          int hi, double shift, double *s)
+row_small(const int D, const int STORE, long n, const double *qb, const double *us,
+          const double *ys, int lo, int hi, double shift, double *s, double *Eo)
 {
   double z[W] = {0}, acc[4][W] = {{0}};
   int j = lo;
@@ -383,6 +442,7 @@ row_small(const int D, long n, const double *qb, const double *us, const double 
       double L = qb[0] * us[j + l];
       for (int a = 1; a < D; a++) L = KFMA(qb[a], us[a * n + j + l], L);
       double e = kexp(L - shift);
+      if (STORE) Eo[j - lo + l] = e;
       z[l] += e;
       for (int a = 0; a < D; a++) acc[a][l] = KFMA(e, ys[a * n + j + l], acc[a][l]);
     }
@@ -395,6 +455,7 @@ row_small(const int D, long n, const double *qb, const double *us, const double 
       for (int a = 1; a < D; a++) L = KFMA(qb[a], us[a * n + j + l], L);
       double e = kexp(L - shift);
       e = l < rem ? e : 0.0;
+      if (STORE) Eo[j - lo + l] = e;
       z[l] += e;
       for (int a = 0; a < D; a++) acc[a][l] = KFMA(e, ys[a * n + j + l], acc[a][l]);
     }
@@ -406,17 +467,17 @@ row_small(const int D, long n, const double *qb, const double *us, const double 
 static double row_d2(long n, const double *qb, const double *us, const double *ys, int lo, int hi,
                      double shift, double *s)
 {
-  return row_small(2, n, qb, us, ys, lo, hi, shift, s);
+  return row_small(2, 0, n, qb, us, ys, lo, hi, shift, s, NULL);
 }
 static double row_d3(long n, const double *qb, const double *us, const double *ys, int lo, int hi,
                      double shift, double *s)
 {
-  return row_small(3, n, qb, us, ys, lo, hi, shift, s);
+  return row_small(3, 0, n, qb, us, ys, lo, hi, shift, s, NULL);
 }
 static double row_d4(long n, const double *qb, const double *us, const double *ys, int lo, int hi,
                      double shift, double *s)
 {
-  return row_small(4, n, qb, us, ys, lo, hi, shift, s);
+  return row_small(4, 0, n, qb, us, ys, lo, hi, shift, s, NULL);
 }
 
 /* Any d: the same operations as row_small in the same order (so the two agree bitwise), in three
@@ -470,7 +531,7 @@ static double row_sums(const spx_kernel *k, int h, int i, int lo, int hi, double
   const double *qi = k->q + ((long)h * n + i) * d, *ys = k->ys + (long)h * d * n;
   double *qb = scratch, *Lr = scratch + d;
   for (int a = 0; a < d; a++) qb[a] = beta * qi[a];
-  if (k->path == SPX_KERNEL_SMALL) {
+  if (k->path == SPX_KERNEL_SMALL || k->path == SPX_KERNEL_SYM) {
     if (d == 3) return row_d3(n, qb, k->us, ys, lo, hi, shift, s);
     if (d == 2) return row_d2(n, qb, k->us, ys, lo, hi, shift, s);
     if (d == 4) return row_d4(n, qb, k->us, ys, lo, hi, shift, s);
@@ -634,6 +695,141 @@ static void blas_rows(spx_kernel *k, int r0, int nr, double *f, int wlo, int whi
   }
 }
 
+/* ---- the symmetric path --------------------------------------------------------------------- */
+
+/* When A_h is symmetric the logits are symmetric, L_ij = L_ji, and with one shift c_h for every
+ * row (c_h = beta max_i |q_i| max_j |u_j| bounds every logit) so are the weights
+ * G_ij = exp(L_ij - c_h): each exponential serves row i (G_ij y_j) and row j (G_ij y_i), half the
+ * exponentials of the row paths [ours]. The rows are cut in snb blocks of sb; tile (I, J), I <= J,
+ * computes G on I x J by chunks of SPX_KS_ROWS rows: first each row of the chunk through the small
+ * pair loop (row side, the lanes in registers; the G values stored), then the columns of the chunk
+ * (column side: for each group of W columns the sums over the chunk's rows, in row order). Row
+ * side of (I, J) -> P[J][i], column side -> P[I][j]; a diagonal tile covers each pair once (the
+ * chunk's own square on the row side only) and stores row side + column side in P[I][i]. Every
+ * P[K][i] comes from one tile in a fixed order, and row i sums P[0..snb)[i] in order: the result
+ * does not depend on the threads, nor on the row range asked for (rhs_rows computes the tiles
+ * that touch its blocks), so MPI row blocks stay bitwise serial. It differs from the row paths
+ * only by rounding. A row whose z underflows under the common shift (beta |A| above ~350) is
+ * redone on the row path with its exact maximum. */
+static inline __attribute__((always_inline)) void
+sym_tile(const int D, spx_kernel *k, int h, int bi, int bj, double *sl)
+{
+  const long n = k->n;
+  const int B = k->sb, ld = B + W, diag = bi == bj;
+  const int ilo = bi * B, ihi = ilo + B < n ? ilo + B : (int)n;
+  const int jlo = bj * B, jhi = jlo + B < n ? jlo + B : (int)n;
+  const double beta = k->m->beta, shift = k->sshift[h];
+  const double *us = k->us, *ys = k->ys + (long)h * D * n, *q = k->q + (long)h * n * D;
+  double *E = sl + SLOT_ROW(n, D);           /* SPX_KS_ROWS x ld: G of the chunk's rows */
+  double *col = E + (long)SPX_KS_ROWS * ld;  /* (D + 1) x ld: column sums z, s_a */
+  double *prow = k->part + (long)bj * n * (D + 1), *pcol = k->part + (long)bi * n * (D + 1);
+  memset(col, 0, sizeof(double) * (D + 1) * ld);
+  for (int r0 = ilo; r0 < ihi; r0 += SPX_KS_ROWS) {
+    const int r1 = r0 + SPX_KS_ROWS < ihi ? r0 + SPX_KS_ROWS : ihi;
+    const int c0 = diag ? r0 : jlo;  /* row side from here (a multiple of W) */
+    const int cc0 = diag ? r1 : jlo; /* column side from here (c0 + a multiple of W, or jhi) */
+    for (int i = r0; i < r1; i++) {
+      double qb[4], sv[4];
+      for (int a = 0; a < D; a++) qb[a] = beta * q[(long)i * D + a];
+      double *p = prow + (long)i * (D + 1);
+      p[0] = row_small(D, 1, n, qb, us, ys, c0, jhi, shift, sv, E + (long)(i - r0) * ld);
+      for (int a = 0; a < D; a++) p[1 + a] = sv[a];
+    }
+    for (int c = cc0; c < jhi; c += W) {
+      double az[W], as[4][W];
+      for (int l = 0; l < W; l++) {
+        az[l] = col[c - jlo + l];
+        for (int a = 0; a < D; a++) as[a][l] = col[(a + 1L) * ld + c - jlo + l];
+      }
+      for (int i = r0; i < r1; i++) {
+        const double *e = E + (long)(i - r0) * ld + (c - c0);
+        double yi[4];
+        for (int a = 0; a < D; a++) yi[a] = ys[a * n + i];
+#pragma omp simd
+        for (int l = 0; l < W; l++) {
+          az[l] += e[l];
+          for (int a = 0; a < D; a++) as[a][l] = KFMA(e[l], yi[a], as[a][l]);
+        }
+      }
+      for (int l = 0; l < W; l++) {
+        col[c - jlo + l] = az[l];
+        for (int a = 0; a < D; a++) col[(a + 1L) * ld + c - jlo + l] = as[a][l];
+      }
+    }
+  }
+  for (int j = jlo; j < jhi; j++) {
+    double *p = pcol + (long)j * (D + 1);
+    for (int a = 0; a <= D; a++) p[a] = (diag ? p[a] : 0.0) + col[(long)a * ld + j - jlo];
+  }
+}
+
+static void sym_tile_d2(spx_kernel *k, int h, int bi, int bj, double *sl)
+{
+  sym_tile(2, k, h, bi, bj, sl);
+}
+static void sym_tile_d3(spx_kernel *k, int h, int bi, int bj, double *sl)
+{
+  sym_tile(3, k, h, bi, bj, sl);
+}
+static void sym_tile_d4(spx_kernel *k, int h, int bi, int bj, double *sl)
+{
+  sym_tile(4, k, h, bi, bj, sl);
+}
+
+/* Row i of head h from the partial sums: z_i, s_i in block order; adds its term to Fi. */
+static void sym_row(spx_kernel *k, int h, int i, double *Fi, double *scratch)
+{
+  const long n = k->n;
+  const int d = k->d;
+  double z = 0.0, s[4] = {0.0, 0.0, 0.0, 0.0}, shift = k->sshift[h];
+  for (int K = 0; K < k->snb; K++) {
+    const double *p = k->part + ((long)K * n + i) * (d + 1);
+    z += p[0];
+    for (int a = 0; a < d; a++) s[a] += p[1 + a];
+  }
+  if (!(z > 1e-250)) /* the common shift was too loose for this row */
+    shift = row_normalized(k, h, i, 0, (int)n, s, &z, scratch);
+  k->zrow[h * n + i] = z;
+  k->zsh[h * n + i] = shift;
+  double c = head_coef(k->m, shift, z);
+  for (int a = 0; a < d; a++) Fi[a] += c * s[a];
+}
+
+/* Rows [i0, i1) (i0 < i1) of the RHS on the symmetric path; row i at fr + i d. */
+static void sym_rhs(spx_kernel *k, int i0, int i1, double *fr)
+{
+  const long n = k->n;
+  const int d = k->d, H = k->H, B = k->sb, b0 = i0 / B, b1 = (i1 - 1) / B;
+  const int ntiles = k->snb * (k->snb + 1) / 2;
+  for (int h = 0; h < H; h++) {
+    double qmax = 0.0;
+    for (long i = 0; i < n; i++) qmax = fmax(qmax, k->qn[h * n + i]);
+    k->sshift[h] = k->m->beta * qmax * k->umax;
+  }
+#pragma omp parallel if (k->par) num_threads(team_size(k))
+  {
+    double *sl = slot(k);
+    for (int h = 0; h < H; h++) {
+#pragma omp for schedule(dynamic, 1)
+      for (int t = 0; t < ntiles; t++) {
+        const int bi = k->tiles[2 * t], bj = k->tiles[2 * t + 1];
+        if ((bi < b0 || bi > b1) && (bj < b0 || bj > b1)) continue; /* no row asked for */
+        if (d == 3) sym_tile_d3(k, h, bi, bj, sl);
+        else if (d == 2) sym_tile_d2(k, h, bi, bj, sl);
+        else sym_tile_d4(k, h, bi, bj, sl);
+      }
+#pragma omp for schedule(static)
+      for (int i = i0; i < i1; i++) {
+        double *Fi = k->F + (long)i * d;
+        if (h == 0)
+          for (int a = 0; a < d; a++) Fi[a] = 0.0;
+        sym_row(k, h, i, Fi, sl);
+        if (h == H - 1) row_project(k, i, Fi, fr + (long)i * d);
+      }
+    }
+  }
+}
+
 /* ---- right-hand side, J·v, energy ------------------------------------------------------------ */
 
 int spx_kernel_rhs_rows(spx_kernel *k, const double *x, int i0, int i1, double *f)
@@ -644,7 +840,9 @@ int spx_kernel_rhs_rows(spx_kernel *k, const double *x, int i0, int i1, double *
   int status = prepare(k, x, 0, 0);
   if (status != SPX_OK) return status;
   double *fr = f - (long)i0 * d; /* row i of the result at fr + i d */
-  if (k->path == SPX_KERNEL_BLAS) {
+  if (k->path == SPX_KERNEL_SYM) {
+    if (i0 < i1) sym_rhs(k, i0, i1, fr);
+  } else if (k->path == SPX_KERNEL_BLAS) {
     const int b0 = i0 / SPX_KB_ROWS, b1 = (i1 + SPX_KB_ROWS - 1) / SPX_KB_ROWS;
 #pragma omp parallel for schedule(dynamic, 1) if (k->par) num_threads(team_size(k))
     for (int b = b0; b < b1; b++) {

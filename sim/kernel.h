@@ -6,7 +6,8 @@
  * per block of rows with BLAS-3 (kernel chooses). All scratch is in a workspace allocated once per
  * run (spx_kernel_create); nothing is allocated in the right-hand side. Rows are independent and
  * every sum has a fixed order, so the result does not depend on the number of OpenMP threads.
- * Memory: O((n d + d^2) H) plus a fixed block per thread, never n x n.
+ * Memory: O((n d + d^2) H) plus a block per thread (and, on the symmetric path, at most 16 n (d + 1)
+ * partial sums), never n x n.
  */
 #ifndef SPX_KERNEL_H
 #define SPX_KERNEL_H
@@ -15,14 +16,16 @@
 
 typedef struct spx_kernel spx_kernel;
 
-/* Row paths of the RHS and the energy (kernel.c). AUTO: SMALL for d <= 4, BLAS for d >= 5 (the
- * faster there, measured). SMALL and GENERIC give bitwise the same numbers; BLAS agrees to
- * rounding. */
+/* Row paths of the RHS and the energy (kernel.c). AUTO: SYM for d <= 4 when every head's logit
+ * form A is symmetric and there is no mask, else SMALL for d <= 4, BLAS for d >= 5 (the fastest
+ * there, measured). SMALL and GENERIC give bitwise the same numbers; BLAS and SYM agree with them
+ * to rounding. */
 typedef enum {
   SPX_KERNEL_AUTO = 0,
   SPX_KERNEL_SMALL = 1,   /* fused pair loop specialised for d = 2, 3, 4 (else GENERIC) */
   SPX_KERNEL_GENERIC = 2, /* fused pair loop, any d */
-  SPX_KERNEL_BLAS = 3     /* blocks of rows x partners with two dgemm calls (OpenBLAS) */
+  SPX_KERNEL_BLAS = 3,    /* blocks of rows x partners with two dgemm calls (OpenBLAS) */
+  SPX_KERNEL_SYM = 4      /* d <= 4, symmetric A_h, no mask: each exp(L_ij) serves rows i and j */
 } spx_kernel_path;
 
 /* Counters of a kernel, for summary.tsv. */
@@ -43,10 +46,11 @@ int spx_kernel_rhs(spx_kernel *k, const double *x, double *f);
  * Same numbers as the rows of spx_kernel_rhs; SPX_EINVAL for a bad range. */
 int spx_kernel_rhs_rows(spx_kernel *k, const double *x, int i0, int i1, double *f);
 
-/* Force a row path (tests, benchmarks); SPX_EINVAL for an unknown path, SPX_ENOMEM. */
+/* Force a row path (tests, benchmarks); SPX_EINVAL for an unknown path or for SYM on a model it
+ * does not apply to (d > 4, a mask, an asymmetric A_h), SPX_ENOMEM. */
 int spx_kernel_set_path(spx_kernel *k, spx_kernel_path path);
 
-/* The path in use (never AUTO) and a name for it ("small_d", "generic", "blas3"). */
+/* The path in use (never AUTO) and a name for it ("small_d", "generic", "blas3", "sym_small"). */
 spx_kernel_path spx_kernel_get_path(const spx_kernel *k);
 const char *spx_kernel_path_name(spx_kernel_path path);
 

@@ -1265,27 +1265,40 @@ static void test_paths(void)
     free(fg);
   }
 
-  /* The automatic choice (kernel.h): small_d for d <= 4, blas3 from d = 5 (so for d >= 16). */
+  /* The automatic choice (kernel.h): sym_small for d <= 4 with symmetric A and no mask (the
+   * default model has A = I), small_d for d <= 4 otherwise, blas3 from d = 5 (so for d >= 16). */
   {
-    const int dd[5] = {2, 4, 5, 15, 16};
-    const spx_kernel_path want[5] = {SPX_KERNEL_SMALL, SPX_KERNEL_SMALL, SPX_KERNEL_BLAS,
-                                     SPX_KERNEL_BLAS, SPX_KERNEL_BLAS};
+    const int dd[7] = {2, 4, 3, 3, 5, 15, 16};
+    const int asym[7] = {0, 0, 1, 0, 0, 0, 0}, causal[7] = {0, 0, 0, 1, 0, 0, 0};
+    const spx_kernel_path want[7] = {SPX_KERNEL_SYM, SPX_KERNEL_SYM, SPX_KERNEL_SMALL,
+                                     SPX_KERNEL_SMALL, SPX_KERNEL_BLAS, SPX_KERNEL_BLAS,
+                                     SPX_KERNEL_BLAS};
     int ok = 1;
-    char got[120] = "";
-    for (int c = 0; c < 5; c++) {
+    char got[200] = "";
+    for (int c = 0; c < 7; c++) {
       spx_model *m = NULL;
       spx_kernel *k = NULL;
-      if (spx_model_create(8, dd[c], 1, &m) != SPX_OK || spx_kernel_create(m, &k) != SPX_OK) ok = 0;
+      if (spx_model_create(8, dd[c], 1, &m) != SPX_OK) {
+        ok = 0;
+        continue;
+      }
+      if (asym[c]) m->heads[0].A[1] = 0.5; /* A_01 != A_10 */
+      if (causal[c]) m->mask = SPX_MASK_CAUSAL;
+      if (spx_kernel_create(m, &k) != SPX_OK) ok = 0;
       else ok &= spx_kernel_get_path(k) == want[c];
       if (k) {
         size_t l = strlen(got);
-        snprintf(got + l, sizeof got - l, "%sd=%d:%s", c ? " " : "", dd[c],
+        snprintf(got + l, sizeof got - l, "%sd=%d%s:%s", c ? " " : "", dd[c],
+                 asym[c] ? "(A asym)" : causal[c] ? "(causal)" : "",
                  spx_kernel_path_name(spx_kernel_get_path(k)));
       }
       spx_kernel_free(k);
       spx_model_free(m);
     }
-    spx_test(ok, "automatic path: small_d for d = 2..4, blas3 for d >= 5", "%s", got);
+    spx_test(ok,
+             "automatic path: sym_small for d = 2..4 with symmetric A and no mask, small_d for an "
+             "asymmetric A or a mask, blas3 for d >= 5",
+             "%s", got);
   }
 
   /* BLAS path across a partner block boundary (1024 columns) and row blocks, with and without
@@ -1463,6 +1476,144 @@ static void test_paths(void)
   }
 }
 
+/* The symmetric path (kernel.c "the symmetric path"): one exponential per unordered pair, tiles
+ * of at least 128 rows, at most 16 per side. Checked against the plain reference loop at sizes
+ * with one tile (n = 77), three tiles with a short last one (n = 300) and 16 tiles of 136 rows
+ * (n = 2100), for d = 2, 3, 4, one and two heads, SA and USA, rows off the sphere. */
+static void test_sym_path(void)
+{
+  enum { NMAX = 2100 };
+  const int sizes[3] = {77, 300, 2100};
+  char name[240];
+  double *A = malloc(sizeof(double) * 2 * 16), *V = malloc(sizeof(double) * 2 * 16);
+  double *x = malloc(sizeof(double) * NMAX * 4), *f = malloc(sizeof(double) * NMAX * 4);
+  double *fr = malloc(sizeof(double) * NMAX * 4), *f2 = malloc(sizeof(double) * NMAX * 4);
+  for (int d = 2; d <= 4; d++)
+    for (int is = 0; is < 3; is++) {
+      const int n = sizes[is], len = n * d;
+      double worst = 0.0;
+      int ok = 1;
+      for (int H = 1; H <= 2; H++)
+        for (int nm = 0; nm < 2; nm++) {
+          for (int h = 0; h < H; h++) { /* A = (R + R^T) / 2: exactly symmetric */
+            double *Ah = A + h * d * d;
+            rand_matrix(d, Ah);
+            for (int a = 0; a < d; a++)
+              for (int b = 0; b < a; b++) Ah[a * d + b] = Ah[b * d + a] = 0.5 * (Ah[a * d + b] + Ah[b * d + a]);
+            rand_matrix(d, V + h * d * d);
+          }
+          spx_model *m = model_new(n, d, H, 2.5, (spx_normalization)nm, 1, SPX_MASK_NONE, 1, A, V, 0);
+          rand_state(n, d, 0.9, 1.2, x);
+          spx_kernel_path used = SPX_KERNEL_AUTO;
+          if (!m || rhs_path(m, SPX_KERNEL_SYM, x, f, &used) != SPX_OK || used != SPX_KERNEL_SYM) {
+            ok = 0;
+            spx_model_free(m);
+            continue;
+          }
+          rhs_reference(m, x, fr);
+          double r = max_diff(len, f, fr) / max_abs(len, fr);
+          if (!(r <= worst)) worst = r;
+          spx_model_free(m);
+        }
+      snprintf(name, sizeof name,
+               "path sym_small, d=%d, n=%d (H=1,2; SA, USA; off sphere): RHS = plain reference "
+               "loop, rel 1e-13", d, n);
+      spx_test(ok && worst <= 1e-13, name, "max rel diff %.3g", worst);
+    }
+
+  /* Refused where it does not apply: a mask, an asymmetric A, d = 5. */
+  {
+    int st[3];
+    for (int c = 0; c < 3; c++) {
+      const int d = c == 2 ? 5 : 3;
+      spx_model *m = NULL;
+      spx_kernel *k = NULL;
+      st[c] = -1;
+      if (spx_model_create(20, d, 1, &m) == SPX_OK) {
+        if (c == 0) m->mask = SPX_MASK_CAUSAL;
+        if (c == 1) m->heads[0].A[2] = 0.25;
+        if (spx_kernel_create(m, &k) == SPX_OK) st[c] = spx_kernel_set_path(k, SPX_KERNEL_SYM);
+      }
+      spx_kernel_free(k);
+      spx_model_free(m);
+    }
+    spx_test(st[0] == SPX_EINVAL && st[1] == SPX_EINVAL && st[2] == SPX_EINVAL,
+             "path sym_small refused (SPX_EINVAL) with a causal mask, an asymmetric A, d = 5",
+             "statuses %d %d %d", st[0], st[1], st[2]);
+  }
+
+  /* Row ranges and threads: rows [13, 261) of rhs_rows (tiles touching blocks 0..2 of 128) are
+   * bitwise those of the full RHS; the full RHS is bitwise the same with 1 and 2 threads. */
+  {
+    const int n = 300, d = 3, len = n * d, nthreads0 = omp_get_max_threads();
+    double S[9];
+    spx_mat_goe(d, rng, S);
+    rand_matrix(d, V);
+    spx_model *m = model_new(n, d, 2, 1.5, SPX_NORM_SA, 1, SPX_MASK_NONE, 1,
+                             (double[18]){S[0], S[1], S[2], S[3], S[4], S[5], S[6], S[7], S[8],
+                                          1, 0, 0, 0, -1, 0, 0, 0, 0.5},
+                             (double[18]){V[0], V[1], V[2], V[3], V[4], V[5], V[6], V[7], V[8],
+                                          1, 0, 0, 0, 1, 0, 0, 0, 1}, 0);
+    spx_kernel *k = NULL;
+    rand_state(n, d, 1.0, 1.0, x);
+    int ok = m && spx_kernel_create(m, &k) == SPX_OK && spx_kernel_get_path(k) == SPX_KERNEL_SYM;
+    if (ok) {
+      omp_set_num_threads(1);
+      ok &= spx_kernel_rhs(k, x, f) == SPX_OK;
+      omp_set_num_threads(2);
+      ok &= spx_kernel_rhs(k, x, f2) == SPX_OK && spx_kernel_rhs_rows(k, x, 13, 261, fr) == SPX_OK;
+      omp_set_num_threads(nthreads0);
+    }
+    spx_test(ok && memcmp(f, f2, sizeof(double) * len) == 0,
+             "path sym_small, n=300 H=2: RHS bitwise identical with 1 and 2 threads", "max diff %.3g",
+             ok ? max_diff(len, f, f2) : NAN);
+    spx_test(ok && memcmp(fr, f + 13 * d, sizeof(double) * 248 * d) == 0,
+             "path sym_small: rhs_rows [13, 261) bitwise the rows of the full RHS", "max diff %.3g",
+             ok ? max_diff(248 * d, fr, f + 13 * d) : NAN);
+    /* the normalizers the RHS leaves behind serve the dissipation: same as the small path */
+    double dsym = k ? spx_kernel_dissipation(k, x) : NAN, dsmall = NAN;
+    if (k && spx_kernel_set_path(k, SPX_KERNEL_SMALL) == SPX_OK) dsmall = spx_kernel_dissipation(k, x);
+    spx_test(fabs(dsym - dsmall) <= 1e-13 * fabs(dsmall),
+             "path sym_small: dissipation sum_i Z_i |f_i|^2 = that of the small path (rel 1e-13)",
+             "%.17g vs %.17g", dsym, dsmall);
+    spx_kernel_free(k);
+    spx_model_free(m);
+  }
+
+  /* The common shift c = beta max|q| is too loose when A is negative and the particles cluster:
+   * A = -I, beta = 400, particles within 1e-2 of e_1: every logit is about -400 = -c, so every
+   * G_ij = exp(L_ij - c) ~ e^-800 underflows and each row must be redone with its exact max. */
+  {
+    const int n = 260, d = 3, len = n * d;
+    double Am[9] = {-1, 0, 0, 0, -1, 0, 0, 0, -1};
+    rand_matrix(d, V);
+    for (int i = 0; i < n; i++) {
+      double s = 0.0;
+      for (int a = 0; a < d; a++) {
+        x[i * d + a] = (a == 0 ? 1.0 : 0.0) + 1e-2 * gsl_ran_gaussian(rng, 1.0);
+        s += x[i * d + a] * x[i * d + a];
+      }
+      for (int a = 0; a < d; a++) x[i * d + a] /= sqrt(s);
+    }
+    spx_model *m = model_new(n, d, 1, 400.0, SPX_NORM_SA, 1, SPX_MASK_NONE, 1, Am, V, 0);
+    double r = NAN;
+    if (m && rhs_path(m, SPX_KERNEL_SYM, x, f, NULL) == SPX_OK) {
+      rhs_reference(m, x, fr);
+      r = max_diff(len, f, fr) / max_abs(len, fr);
+    }
+    spx_test(m && r <= 1e-11,
+             "path sym_small, A = -I, beta = 400, clustered (every G_ij underflows): rows redone "
+             "with the exact max match the definition (rel 1e-11)", "max rel diff %.3g", r);
+    spx_model_free(m);
+  }
+  free(A);
+  free(V);
+  free(x);
+  free(f);
+  free(fr);
+  free(f2);
+}
+
 /* Memory (issue 4): n = 100 000, d = 3 through the sim (kernel + CVODE Adams), with a window
  * mask so that the RHS costs O(n w d) and the test stays fast; the memory is the same as without
  * the mask (the kernel never stores n x n). The whole test process must stay under 256 MB. */
@@ -1516,6 +1667,7 @@ int main(void)
   test_cvode_vs_rk8pd();
   test_exp();
   test_paths();
+  test_sym_path();
   test_memory();
   gsl_rng_free(rng);
   return spx_test_summary();

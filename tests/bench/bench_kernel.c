@@ -63,6 +63,7 @@ int main(int argc, char **argv)
       path = strcmp(v, "small") == 0     ? SPX_KERNEL_SMALL
              : strcmp(v, "generic") == 0 ? SPX_KERNEL_GENERIC
              : strcmp(v, "blas") == 0    ? SPX_KERNEL_BLAS
+             : strcmp(v, "sym") == 0     ? SPX_KERNEL_SYM
                                          : SPX_KERNEL_AUTO;
       ok = path != SPX_KERNEL_AUTO || strcmp(v, "auto") == 0;
     } else ok = 0;
