@@ -58,6 +58,10 @@ const char *spx_kernel_path_name(spx_kernel_path path);
  * [-746, -708.39] to 4 units of 2^-1074, 0 below -746 (kernel.c states the method). */
 double spx_kernel_exp(double x);
 
+/* The narrow exponential of the pair loops whose logits are bounded (kernel.c): for x in
+ * [-708.74, 709.78); equals spx_kernel_exp bitwise on [-708.74, 293] (where both apply). */
+double spx_kernel_exp_narrow(double x);
+
 /* y[i] = spx_kernel_exp(x[i]) through the vectorized loop the kernel uses. */
 void spx_kernel_exp_array(long len, const double *x, double *y);
 

@@ -366,6 +366,7 @@ int spx_run_integrate_from(const spx_run_params *p, const double *x0, const spx_
   res->wall = wall_base + now() - wall0; /* a resumed run adds the time up to its checkpoint */
   res->t_reached = spx_sim_time(sim);
   total_stats(sim, &base, &res->stats);
+  res->kernel_path = spx_kernel_path_name(spx_kernel_get_path(spx_sim_kernel(sim)));
   res->cls = spx_obs_classify(obs, v);
   res->t99 = t99[res->cls.mode];
   res->f_plus = v->f_plus;
@@ -418,8 +419,9 @@ static int write_summary(const char *dir, const spx_run_params *p, const spx_run
              "err_test_fails\t%ld\nproj_evals\t%ld\n",
           s->status, s->stats.steps, s->stats.rhs_evals, s->stats.jv_evals, s->stats.nonlin_fails,
           s->stats.err_test_fails, s->stats.proj_evals);
-  fprintf(f, "wall_s\t%.6g\npairs_per_s\t%.6g\npeak_rss_kb\t%ld\n", s->wall,
-          s->wall > 0 ? pairs / s->wall : 0.0, spx_out_peak_rss_kb());
+  fprintf(f, "wall_s\t%.6g\npairs_per_s\t%.6g\npeak_rss_kb\t%ld\nkernel_path\t%s\n", s->wall,
+          s->wall > 0 ? pairs / s->wall : 0.0, spx_out_peak_rss_kb(),
+          s->kernel_path ? s->kernel_path : "none");
   fprintf(f, "norm_drift\t%.6e\ngradient_flow\t%d\nenergy_monitor\t%s\n"
              "energy_min_rel_increment\t%.6e\n",
           s->norm_drift, m->gradient_flow,

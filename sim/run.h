@@ -30,6 +30,7 @@ typedef struct {
   int code;                    /* SPX_OK or the failure's status */
   double t_reached, wall;      /* time reached; wall seconds of the integration */
   spx_solver_stats stats;      /* back-end counters */
+  const char *kernel_path;     /* the kernel's row path (spx_kernel_path_name) */
   spx_classification cls;      /* final classification */
   double f_plus, sign_memory, min_inner, delta_pm, alignment, log_energy, eps, speed,
       norm_drift, mean_resultant, nematic;   /* final observables (eps = 2 beta E / n^2) */

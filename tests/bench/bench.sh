@@ -102,21 +102,31 @@ note ""
 # ---- 1b. the targets: d = 3, 2 threads, n = 4096 and 16384, alternating with the probe ---------
 note "### Target 1: pairs/s at d = 3, 2 threads, >= 0.6 x the roofline probe (best of 3 alternating rounds)"
 note ""
-note "| n | ours pairs/s (3 rounds) | probe pairs/s (3 rounds) | best ratio | target |"
-note "|---|---|---|---|---|"
+note "The probe computes every ordered pair; the automatic path here (Q = K = V = I: symmetric A)"
+note "is sym_small, one exponential per unordered pair, so its pairs/s counts RHS pairs, not"
+note "exponentials. small_d (every pair computed, as the probe) is shown for the like-for-like ratio."
+note ""
+note "| n | path | ours pairs/s (3 rounds) | probe pairs/s (3 rounds) | best ratio | target |"
+note "|---|---|---|---|---|---|"
 for n in 4096 16384; do
   [ "$QUICK" = 1 ] && [ "$n" = 16384 ] && continue
-  ours=""; roofs=""
+  oa=""; os=""; roofs=""
   for round in 1 2 3; do
     roofs="$roofs $(probe "$n" 2)"
     "$BUILD/bench/bench_kernel" --n "$n" --d 3 --threads 2 --min-time 0.5 >"$W/k.out"
-    ours="$ours $(awk '{print $8}' "$W/k.out")"
+    oa="$oa $(awk '{print $8}' "$W/k.out")"; pa=$(awk '{print $5}' "$W/k.out")
+    "$BUILD/bench/bench_kernel" --n "$n" --d 3 --threads 2 --min-time 0.5 --path small >"$W/k.out"
+    os="$os $(awk '{print $8}' "$W/k.out")"
   done
-  bo=$(echo $ours | tr ' ' '\n' | sort -g | tail -1); br=$(echo $roofs | tr ' ' '\n' | sort -g | tail -1)
-  r=$(ratio "$bo" "$br")
-  ok=$(awk -v r="$r" 'BEGIN { print (r >= 0.6) ? "met" : "NOT met" }')
-  printf 'kernel_target\t%s\t3\t2\tsmall_d\t3\tnan\t%s\tnan\t%s\t%s\n' "$n" "$bo" "$br" "$r" >>"$TSV"
-  note "| $n |$ours |$roofs | $r | >= 0.6: $ok |"
+  br=$(echo $roofs | tr ' ' '\n' | sort -g | tail -1)
+  for which in auto small; do
+    if [ $which = auto ]; then ours=$oa; path=$pa; else ours=$os; path=small_d; fi
+    bo=$(echo $ours | tr ' ' '\n' | sort -g | tail -1)
+    r=$(ratio "$bo" "$br")
+    ok=$(awk -v r="$r" 'BEGIN { print (r >= 0.6) ? "met" : "NOT met" }')
+    printf 'kernel_target\t%s\t3\t2\t%s\t3\tnan\t%s\tnan\t%s\t%s\n' "$n" "$path" "$bo" "$br" "$r" >>"$TSV"
+    note "| $n | $path |$ours |$roofs | $r | >= 0.6: $ok |"
+  done
 done
 note ""
 
@@ -131,28 +141,38 @@ solver: { method = "adams"; rtol = 1e-8; atol = 1e-10; t_final = 10.0; };
 output: { every = 10.0; plots = false; trajectory_every = 0; };
 CFG
 if have_py && [ -f "$PEERS/sa_scipy.py" ]; then
-  for t in 1 2; do
-    pw=$(OMP_NUM_THREADS=$t wall "$BIN" run "$W/e2e.cfg" --out "$W/e2e_$t" --force --quiet)
-    iw=$(tsvkey wall_s "$W/e2e_$t/summary.tsv")
-    eval "proc_$t=$pw integ_$t=$iw"
+  # Three alternating rounds (ours with 2 threads, ours with 1, the peer), medians compared: the
+  # machine is shared and one timing alone can be off by 50 %. Ours runs with OpenMP's default
+  # wait policy, as a user would (passive costs ~25 % here: a thread wake-up per RHS).
+  e2e_ours() { # e2e_ours THREADS ROUND: integration wall of one run
+    env -u OMP_WAIT_POLICY OMP_NUM_THREADS=$1 "$BIN" run "$W/e2e.cfg" --out "$W/e2e_$1" --force \
+      --quiet >/dev/null 2>&1 && tsvkey wall_s "$W/e2e_$1/summary.tsv"
+  }
+  med() { echo "$@" | tr ' ' '\n' | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+  o2=""; o1=""; sp=""
+  OMP_NUM_THREADS=1 "$BIN" run "$W/e2e.cfg" --out "$W/e2e_init" --force --quiet >/dev/null 2>&1
+  grep -v '^#' "$W/e2e_init/state_initial.tsv" >"$W/e2e_init.txt"
+  for round in 1 2 3; do
+    o2="$o2 $(e2e_ours 2)"
+    o1="$o1 $(e2e_ours 1)"
+    wall "$PY" "$PEERS/sa_scipy.py" --n 1024 --T 10 --rtol 1e-8 --atol 1e-10 \
+         --init "$W/e2e_init.txt" --out "$W/e2e_peer.txt" >/dev/null
+    sp="$sp $(sed -n 's/.*wall_s=\([^ ]*\).*/\1/p' "$W/last.out")"
   done
-  grep -v '^#' "$W/e2e_1/state_initial.tsv" >"$W/e2e_init.txt"
-  spw=$(wall "$PY" "$PEERS/sa_scipy.py" --n 1024 --T 10 --rtol 1e-8 --atol 1e-10 \
-             --init "$W/e2e_init.txt" --out "$W/e2e_peer.txt")
-  speer=$(sed -n 's/.*wall_s=\([^ ]*\).*/\1/p' "$W/last.out")
+  speer=$(med $sp); integ_2=$(med $o2); integ_1=$(med $o1)
   diff=$("$PY" -c "import numpy as np; a=np.loadtxt('$W/e2e_2/state_final.tsv'); b=np.loadtxt('$W/e2e_peer.txt'); print('%.3g' % abs(a-b).max())")
   r1=$(ratio "$speer" "$integ_1"); r2=$(ratio "$speer" "$integ_2")
-  rp=$(ratio "$spw" "$proc_2")
-  note "| program | integration wall (s) | process wall (s) | RHS evals |"
-  note "|---|---|---|---|"
-  note "| sa_scipy.py (DOP853) | $speer | $spw | $(sed -n 's/.*rhs_evals=\([^ ]*\).*/\1/p' "$W/last.out") |"
-  note "| bin/sim run, adams, 1 thread | $integ_1 | $proc_1 | $(tsvkey rhs_evals "$W/e2e_1/summary.tsv") |"
-  note "| bin/sim run, adams, 2 threads | $integ_2 | $proc_2 | $(tsvkey rhs_evals "$W/e2e_2/summary.tsv") |"
+  rbest=$(ratio "$(echo $sp | tr ' ' '\n' | sort -g | head -1)" "$(echo $o2 | tr ' ' '\n' | sort -g | tail -1)")
+  note "| program | integration wall, 3 rounds (s) | median (s) | RHS evals | kernel path |"
+  note "|---|---|---|---|---|"
+  note "| sa_scipy.py (DOP853) |$sp | $speer | $(sed -n 's/.*rhs_evals=\([^ ]*\).*/\1/p' "$W/last.out") | NumPy |"
+  note "| bin/sim run, adams, 1 thread |$o1 | $integ_1 | $(tsvkey rhs_evals "$W/e2e_1/summary.tsv") | $(tsvkey kernel_path "$W/e2e_1/summary.tsv") |"
+  note "| bin/sim run, adams, 2 threads |$o2 | $integ_2 | $(tsvkey rhs_evals "$W/e2e_2/summary.tsv") | $(tsvkey kernel_path "$W/e2e_2/summary.tsv") |"
   note ""
-  note "Target 2: >= 10 x faster: integration $r2 x (2 threads), $r1 x (1 thread); whole processes $rp x (2 threads). Final states: max |x_ours - x_scipy| = $diff (target <= 1e-6)."
-  printf 'e2e_scipy\t1024\t3\t1\tDOP853\t1\t%s\tnan\tnan\tnan\tnan\n' "$speer" >>"$TSV"
-  printf 'e2e_ours\t1024\t3\t1\tadams\t1\t%s\tnan\t%s\tnan\t%s\n' "$integ_1" "$(tsvkey peak_rss_kb "$W/e2e_1/summary.tsv")" "$r1" >>"$TSV"
-  printf 'e2e_ours\t1024\t3\t2\tadams\t1\t%s\tnan\t%s\tnan\t%s\n' "$integ_2" "$(tsvkey peak_rss_kb "$W/e2e_2/summary.tsv")" "$r2" >>"$TSV"
+  note "Target 2: >= 10 x faster: $r2 x with 2 threads, $r1 x with 1 thread (medians); the slowest of our 2-thread runs against the fastest peer run: $rbest x. Final states: max |x_ours - x_scipy| = $diff (target <= 1e-6)."
+  printf 'e2e_scipy\t1024\t3\t1\tDOP853\t3\t%s\tnan\tnan\tnan\tnan\n' "$speer" >>"$TSV"
+  printf 'e2e_ours\t1024\t3\t1\tadams\t3\t%s\tnan\t%s\tnan\t%s\n' "$integ_1" "$(tsvkey peak_rss_kb "$W/e2e_1/summary.tsv")" "$r1" >>"$TSV"
+  printf 'e2e_ours\t1024\t3\t2\tadams\t3\t%s\tnan\t%s\tnan\t%s\n' "$integ_2" "$(tsvkey peak_rss_kb "$W/e2e_2/summary.tsv")" "$r2" >>"$TSV"
   printf 'e2e_final_state_maxdiff\t1024\t3\t2\tadams\t1\t%s\tnan\tnan\tnan\tnan\n' "$diff" >>"$TSV"
 else
   note "(skipped: $PY without NumPy/SciPy, or $PEERS/sa_scipy.py missing)"
@@ -275,9 +295,15 @@ fi
 note ""
 
 # ---- 6. profile ----------------------------------------------------------------------------------------
-note "## 6. Where the time goes (perf record -e cpu-clock, one thread, n = 4096, d = 3 and d = 64)"
+note "## 6. Where the time goes (perf record -e cpu-clock: the kernel, one thread, n = 4096, d = 3 and d = 64; the end-to-end run of section 2, 2 threads)"
 note ""
 : >"$OUT/profile.txt"
+if [ -f "$W/e2e.cfg" ] &&
+   env -u OMP_WAIT_POLICY OMP_NUM_THREADS=2 perf record -q -e cpu-clock -F 4000 -o "$W/perf.data" \
+     "$BIN" run "$W/e2e.cfg" --out "$W/e2e_perf" --force --quiet >/dev/null 2>"$W/perf.err"; then
+  echo "== end to end, n = 1024, d = 3, adams, 2 threads (wall $(tsvkey wall_s "$W/e2e_perf/summary.tsv") s)" >>"$OUT/profile.txt"
+  perf report -i "$W/perf.data" --no-children --sort dso,sym --stdio 2>/dev/null | grep -E '^ +[0-9]' | head -10 >>"$OUT/profile.txt"
+fi
 for d in 3 64; do
   if perf record -q -e cpu-clock -F 2000 -o "$W/perf.data" "$BUILD/bench/bench_kernel" --n 4096 \
        --d $d --threads 1 --min-time 1 >/dev/null 2>"$W/perf.err"; then

@@ -6,7 +6,7 @@
  * 0.3 s have passed (at least 2, at most 500); the median-free mean of those calls is reported.
  * A pair is one (i, j) term of one head: pairs per RHS = n^2 H.
  *
- * usage: bench_kernel [--n 256,1024] [--d 2,3] [--threads 1,2] [--path auto|small|generic|blas]
+ * usage: bench_kernel [--n 256,1024] [--d 2,3] [--threads 1,2] [--path auto|small|generic|blas|sym]
  *                     [--min-time S]
  * Prints one TSV line per point: kernel n d threads path reps s_per_rhs pairs_per_s peak_rss_kb.
  */
@@ -69,7 +69,7 @@ int main(int argc, char **argv)
     } else ok = 0;
     if (!ok) {
       fprintf(stderr, "bench_kernel: bad option \"%s\"; usage: bench_kernel [--n LIST] [--d LIST] "
-                      "[--threads LIST] [--path auto|small|generic|blas] [--min-time S]\n", a);
+                      "[--threads LIST] [--path auto|small|generic|blas|sym] [--min-time S]\n", a);
       return 2;
     }
     i++;
