@@ -168,7 +168,8 @@ FUZZ_BUILD := build/fuzz
 FUZZ_TIME  ?= 60
 FUZZ_CC    ?= clang
 FUZZ_FLAGS := -std=c11 -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
-              -fno-sanitize-recover=all -fopenmp -Wno-pass-failed $(DEFS) -Isim -Isolvers
+              -fno-sanitize-recover=all -fopenmp -Wno-pass-failed $(DEFS) -Isim -Isolvers \
+              -I$(OPENBLAS_INC)
 FUZZ_OBJ   := $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
 fuzz-deps:
 	@if ! command -v $(FUZZ_CC) >/dev/null 2>&1 || \

@@ -17,9 +17,12 @@
  *   df_i = dF_i - (<du_i, F_i> + <u_i, dF_i>) u_i - <u_i, F_i> du_i.
  * One pass over the partners per row computes all of it: the cost of one RHS.
  *
- * Speed (issue 4; spec §2.5 "the n x n matrix W can be fused away"). Three row paths, chosen at
+ * Speed (issue 4; spec §2.5 "the n x n matrix W can be fused away"). Four row paths, chosen at
  * create time (spx_kernel_set_path can force one, for tests and benchmarks):
- *  - small (automatic for d = 2, 3, 4): the fused pair loop, the d accumulators in registers;
+ *  - sym (automatic for d = 2, 3, 4 when every A_h is symmetric and there is no mask): one
+ *    exponential per unordered pair, by tiles ("the symmetric path" below);
+ *  - small (automatic for d = 2, 3, 4 otherwise): the fused pair loop, the d accumulators in
+ *    registers;
  *  - blas (automatic for d >= 5): blocks of SPX_KB_ROWS rows x SPX_KB_COLS partners with two dgemm
  *    calls per block (logits S = beta Q U^T, then F += E Y^T, spec c_stack.md §5 "blocked BLAS-3
  *    RHS"); OpenBLAS's OpenMP flavour (the Makefile links it) runs each dgemm serially inside
@@ -44,7 +47,8 @@
  * as (e^r 2^(k+600)) 2^-600 so that subnormal results are rounded once. Inputs below -746 are
  * clamped to -746 (result 0). Accuracy: <= 4 ulp relative over [-708.39, 1] and <= 4 units of the
  * subnormal spacing over [-746, -708.39] (measured: <= 1 ulp; tests/test_kernel.c). The kernel only
- * feeds it L_ij - m_i <= 0 (plus rounding), bounded below by about -2 beta |q_i| max|u_j|. NaN
+ * feeds it L_ij - m_i <= 0 (plus rounding), bounded below by about -2 beta |q_i| max|u_j|; when
+ * that bound allows, the loops use its narrow form (kexp_k), bitwise the same there. NaN
  * propagates. With FMA hardware (__FMA__: the kernel is built -march=native, see the Makefile) the
  * polynomial and the pair sums use fma(); without it, separate multiply and add: a build's results
  * are reproducible, results of different builds may differ in the last bits.

@@ -188,15 +188,18 @@ import numpy as np
 X = np.random.default_rng(1).standard_normal((20, 100, 2))   # the peer's initial points
 np.savetxt('$W/ens_init.txt', X.reshape(-1, 2), fmt='%.17g')"
   "$BUILD/bench/bench_ensemble" --a 0.6:1.4:9 --seeds 20 --n 100 --T 200 --method adams \
-    --rtol 1e-5 --atol 1e-7 --settle 1e-6 --threads 1,2 --init "$W/ens_init.txt" >"$W/ens.out"
+    --rtol 1e-5 --atol 1e-7 --settle 1e-6 --threads 1,2,1,2,1,2 --init "$W/ens_init.txt" >"$W/ens.out"
   pw=$(wall "$PY" "$PEERS/batch_euler.py" --a 0.6:1.4:9 --seeds 20 --T 200)
   cp "$W/last.out" "$W/peer.out"
   speer=$(sed -n 's/.*wall_s=\([^ ]*\).*/\1/p' "$W/peer.out")
-  e1=$(awk -F'\t' '$1 == "ensemble" && $2 == 1 { print $4 }' "$W/ens.out")
-  e2=$(awk -F'\t' '$1 == "ensemble" && $2 == 2 { print $4 }' "$W/ens.out")
-  nrhs=$(awk -F'\t' '$1 == "ensemble" && $2 == 2 { print $5 }' "$W/ens.out")
-  nset=$(awk -F'\t' '$1 == "ensemble" && $2 == 2 { print $6 }' "$W/ens.out")
-  tend=$(awk -F'\t' '$1 == "ensemble" && $2 == 2 { print $7 }' "$W/ens.out")
+  # three alternating rounds per thread count; the best of each (other jobs only slow a run down)
+  e1=$(awk -F'\t' '$1 == "ensemble" && $2 == 1 { print $4 }' "$W/ens.out" | sort -g | head -1)
+  e2=$(awk -F'\t' '$1 == "ensemble" && $2 == 2 { print $4 }' "$W/ens.out" | sort -g | head -1)
+  e1all=$(awk -F'\t' '$1 == "ensemble" && $2 == 1 { printf " %s", $4 }' "$W/ens.out")
+  e2all=$(awk -F'\t' '$1 == "ensemble" && $2 == 2 { printf " %s", $4 }' "$W/ens.out")
+  nrhs=$(awk -F'\t' '$1 == "ensemble" && $2 == 2 { print $5; exit }' "$W/ens.out")
+  nset=$(awk -F'\t' '$1 == "ensemble" && $2 == 2 { print $6; exit }' "$W/ens.out")
+  tend=$(awk -F'\t' '$1 == "ensemble" && $2 == 2 { print $7; exit }' "$W/ens.out")
   note "Counts per point (same initial points; classes as the peer defines them, eps = 1e-3):"
   note ""
   note "| a | peer single | peer split | peer other | ours single | ours split | ours other | max abs difference |"
@@ -215,8 +218,8 @@ np.savetxt('$W/ens_init.txt', X.reshape(-1, 2), fmt='%.17g')"
   note "| program | wall (s) |"
   note "|---|---|"
   note "| batch_euler.py (NumPy, Euler dt = 0.1) | $speer |"
-  note "| bench_ensemble, adams rtol 1e-5 atol 1e-7, stop_tol 1e-6, 1 thread | $e1 |"
-  note "| bench_ensemble, same, 2 threads | $e2 |"
+  note "| bench_ensemble, adams rtol 1e-5 atol 1e-7, stop_tol 1e-6, 1 thread (best of:$e1all) | $e1 |"
+  note "| bench_ensemble, same, 2 threads (best of:$e2all) | $e2 |"
   # the user-facing path: bin/sim sweep on the same workload (its own seeds, its own classes)
   cat >"$W/sweep.cfg" <<'CFG'
 name = "bench_phase";
