@@ -839,36 +839,54 @@ static void sym_row(spx_kernel *k, int h, int i, double *Fi, double *scratch)
 }
 
 /* Rows [i0, i1) (i0 < i1) of the RHS on the symmetric path; row i at fr + i d. */
+/* Tile t of head h, unless it touches none of the blocks [b0, b1] of the rows asked for. */
+static void sym_tile_at(spx_kernel *k, int h, int t, int b0, int b1, double *sl)
+{
+  const int bi = k->tiles[2 * t], bj = k->tiles[2 * t + 1];
+  if ((bi < b0 || bi > b1) && (bj < b0 || bj > b1)) return;
+  if (k->d == 3) sym_tile_d3(k, h, bi, bj, sl);
+  else if (k->d == 2) sym_tile_d2(k, h, bi, bj, sl);
+  else sym_tile_d4(k, h, bi, bj, sl);
+}
+
+/* Row i after the tiles of head h: its term of F_i and, after the last head, f_i. */
+static void sym_row_at(spx_kernel *k, int h, int i, double *fr, double *sl)
+{
+  const int d = k->d;
+  double *Fi = k->F + (long)i * d;
+  if (h == 0)
+    for (int a = 0; a < d; a++) Fi[a] = 0.0;
+  sym_row(k, h, i, Fi, sl);
+  if (h == k->H - 1) row_project(k, i, Fi, fr + (long)i * d);
+}
+
+/* Rows [i0, i1) (i0 < i1) of the RHS on the symmetric path; row i at fr + i d. */
 static void sym_rhs(spx_kernel *k, int i0, int i1, double *fr)
 {
   const long n = k->n;
-  const int d = k->d, H = k->H, B = k->sb, b0 = i0 / B, b1 = (i1 - 1) / B;
+  const int H = k->H, B = k->sb, b0 = i0 / B, b1 = (i1 - 1) / B;
   const int ntiles = k->snb * (k->snb + 1) / 2;
   for (int h = 0; h < H; h++) {
     double qmax = 0.0;
     for (long i = 0; i < n; i++) qmax = fmax(qmax, k->qn[h * n + i]);
     k->sshift[h] = k->m->beta * qmax * k->umax;
   }
-#pragma omp parallel if (k->par) num_threads(team_size(k))
+  if (!k->par) { /* small systems: no OpenMP construct at all (ensembles run one system per
+                  * thread, and even a serialized parallel region allocates a team) */
+    for (int h = 0; h < H; h++) {
+      for (int t = 0; t < ntiles; t++) sym_tile_at(k, h, t, b0, b1, k->slots);
+      for (int i = i0; i < i1; i++) sym_row_at(k, h, i, fr, k->slots);
+    }
+    return;
+  }
+#pragma omp parallel num_threads(team_size(k))
   {
     double *sl = slot(k);
     for (int h = 0; h < H; h++) {
 #pragma omp for schedule(dynamic, 1)
-      for (int t = 0; t < ntiles; t++) {
-        const int bi = k->tiles[2 * t], bj = k->tiles[2 * t + 1];
-        if ((bi < b0 || bi > b1) && (bj < b0 || bj > b1)) continue; /* no row asked for */
-        if (d == 3) sym_tile_d3(k, h, bi, bj, sl);
-        else if (d == 2) sym_tile_d2(k, h, bi, bj, sl);
-        else sym_tile_d4(k, h, bi, bj, sl);
-      }
+      for (int t = 0; t < ntiles; t++) sym_tile_at(k, h, t, b0, b1, sl);
 #pragma omp for schedule(static)
-      for (int i = i0; i < i1; i++) {
-        double *Fi = k->F + (long)i * d;
-        if (h == 0)
-          for (int a = 0; a < d; a++) Fi[a] = 0.0;
-        sym_row(k, h, i, Fi, sl);
-        if (h == H - 1) row_project(k, i, Fi, fr + (long)i * d);
-      }
+      for (int i = i0; i < i1; i++) sym_row_at(k, h, i, fr, sl);
     }
   }
 }

@@ -188,11 +188,11 @@ import numpy as np
 X = np.random.default_rng(1).standard_normal((20, 100, 2))   # the peer's initial points
 np.savetxt('$W/ens_init.txt', X.reshape(-1, 2), fmt='%.17g')"
   "$BUILD/bench/bench_ensemble" --a 0.6:1.4:9 --seeds 20 --n 100 --T 200 --method adams \
-    --rtol 1e-5 --atol 1e-7 --settle 1e-6 --threads 1,2,1,2,1,2 --init "$W/ens_init.txt" >"$W/ens.out"
+    --rtol 1e-5 --atol 1e-7 --settle 1e-6 --threads 1,2,1,2,1,2,1,2 --init "$W/ens_init.txt" >"$W/ens.out"
   pw=$(wall "$PY" "$PEERS/batch_euler.py" --a 0.6:1.4:9 --seeds 20 --T 200)
   cp "$W/last.out" "$W/peer.out"
   speer=$(sed -n 's/.*wall_s=\([^ ]*\).*/\1/p' "$W/peer.out")
-  # three alternating rounds per thread count; the best of each (other jobs only slow a run down)
+  # four alternating rounds per thread count; the best of each (other jobs only slow a run down)
   e1=$(awk -F'\t' '$1 == "ensemble" && $2 == 1 { print $4 }' "$W/ens.out" | sort -g | head -1)
   e2=$(awk -F'\t' '$1 == "ensemble" && $2 == 2 { print $4 }' "$W/ens.out" | sort -g | head -1)
   e1all=$(awk -F'\t' '$1 == "ensemble" && $2 == 1 { printf " %s", $4 }' "$W/ens.out")
