@@ -838,7 +838,8 @@ static void sym_row(spx_kernel *k, int h, int i, double *Fi, double *scratch)
   for (int a = 0; a < d; a++) Fi[a] += c * s[a];
 }
 
-/* Rows [i0, i1) (i0 < i1) of the RHS on the symmetric path; row i at fr + i d. */
+/* Rows [i0, i1) (i0 < i1) of the RHS on the symmetric path; row i at fr + i d. fr = NULL: only
+ * the normalizers zrow, zsh (the energy). */
 /* Tile t of head h, unless it touches none of the blocks [b0, b1] of the rows asked for. */
 static void sym_tile_at(spx_kernel *k, int h, int t, int b0, int b1, double *sl)
 {
@@ -857,10 +858,11 @@ static void sym_row_at(spx_kernel *k, int h, int i, double *fr, double *sl)
   if (h == 0)
     for (int a = 0; a < d; a++) Fi[a] = 0.0;
   sym_row(k, h, i, Fi, sl);
-  if (h == k->H - 1) row_project(k, i, Fi, fr + (long)i * d);
+  if (h == k->H - 1 && fr) row_project(k, i, Fi, fr + (long)i * d);
 }
 
-/* Rows [i0, i1) (i0 < i1) of the RHS on the symmetric path; row i at fr + i d. */
+/* Rows [i0, i1) (i0 < i1) of the RHS on the symmetric path; row i at fr + i d. fr = NULL: only
+ * the normalizers zrow, zsh (the energy). */
 static void sym_rhs(spx_kernel *k, int i0, int i1, double *fr)
 {
   const long n = k->n;
@@ -1043,7 +1045,10 @@ double spx_kernel_log_energy(spx_kernel *k, const double *x)
   const int n = k->n, d = k->d, H = k->H;
   if (!(m->beta > 0.0)) return NAN;
   if (prepare(k, x, 0, 1) != SPX_OK) return NAN; /* always on renormalized rows (spec §3) */
-  if (k->path == SPX_KERNEL_BLAS) {
+  if (k->path == SPX_KERNEL_SYM) { /* the row sums Z_i of the symmetric tiles: half the exps */
+    sym_rhs(k, 0, n, NULL);
+    for (long r = 0; r < (long)H * n; r++) k->zrow[r] = k->zsh[r] + log(k->zrow[r]);
+  } else if (k->path == SPX_KERNEL_BLAS) {
     const int nblk = (n + SPX_KB_ROWS - 1) / SPX_KB_ROWS;
 #pragma omp parallel for schedule(dynamic, 1) if (k->par) num_threads(team_size(k))
     for (int b = 0; b < nblk; b++) {

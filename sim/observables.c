@@ -31,10 +31,14 @@
  * n_+, n_- and the tightness are not fields of spx_obs_values: spx_obs_classify takes them from
  * the workspace, so v must be the values of the last spx_obs_compute on o (the pointer it returns).
  *
- * Cost: O(n d^2) for Y, O(n d^2 + d^3) for C, O(n^2 d) for min_inner and the clusters (a fixed
- * loop order i < j; a second pass over the pairs of the same component checks tightness), plus the
- * kernel's O(n^2 d H) energy. Everything is serial with fixed summation orders, so the results are
- * bitwise reproducible. The workspace is allocated once in spx_obs_create.
+ * Cost: O(n d^2) for Y, O(n d^2 + d^3) for C, O(n^2 d) for min_inner and the clusters (a second
+ * pass over the pairs of the same component checks tightness), plus the kernel's O(n^2 d H)
+ * energy. From SPX_OBS_PAR_PAIRS pairs on, the pair passes run over OpenMP threads: each thread
+ * unites the close pairs of its rows in a forest of its own, and the forests are merged in thread
+ * order. The result does not depend on the threads: the minimum is exact, the components of the
+ * threshold graph are what they are whatever the order of the unions, and every union keeps the
+ * smaller root, so a component's label is its smallest index. Sums have fixed orders: the
+ * results are bitwise reproducible. The workspace is allocated once in spx_obs_create.
  */
 #include "observables.h"
 
@@ -46,12 +50,15 @@
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_matrix.h>
 #include <gsl/gsl_vector.h>
+#include <omp.h>
 
 #include "mat.h"
 #include "status.h"
 
 /* Below this max |A - A^T| a head counts as symmetric for the energy (brief; round-off margin). */
 #define SPX_OBS_SYM_TOL 1e-12
+/* Pairs from which the pair passes use threads (below, a thread team costs more than it saves). */
+#define SPX_OBS_PAR_PAIRS 4e6
 
 struct spx_obs {
   const spx_model *m;
@@ -62,6 +69,8 @@ struct spx_obs {
   signed char *ref_sign;   /* [n d] sgn y_i^k at the reference state */
   int have_ref;
   int *label;              /* [n] union-find parents / roots */
+  int nforest;             /* threads of the pair passes (1: serial) */
+  int *forest;             /* [nforest n] the threads' own union-find forests */
   int n_plus, n_minus;     /* counts of y_i^k* > 0 and < 0 at the last compute */
   int tight;               /* 1 if every cluster of the last compute is a clique */
   double log_e_prev;       /* log E at the previous compute (NaN before the first) */
@@ -88,6 +97,7 @@ void spx_obs_free(spx_obs *o)
   free(o->y);
   free(o->ref_sign);
   free(o->label);
+  free(o->forest);
   free(o->v.alignment);
   free(o->v.magnetization);
   free(o->v.polarization);
@@ -131,6 +141,8 @@ int spx_obs_create(const spx_model *m, const spx_classify_settings *cs, spx_obs 
   o->y = malloc(nd * sizeof *o->y);
   o->ref_sign = malloc(nd * sizeof *o->ref_sign);
   o->label = malloc((size_t)m->n * sizeof *o->label);
+  o->nforest = (double)m->n * m->n / 2 >= SPX_OBS_PAR_PAIRS ? omp_get_max_threads() : 1;
+  if (o->nforest > 1) o->forest = malloc((size_t)o->nforest * m->n * sizeof *o->forest);
   o->v.alignment = malloc((size_t)m->d * sizeof(double));
   o->v.magnetization = malloc((size_t)m->d * sizeof(double));
   o->v.polarization = malloc((size_t)m->d * sizeof(double));
@@ -138,7 +150,8 @@ int spx_obs_create(const spx_model *m, const spx_classify_settings *cs, spx_obs 
   o->C = gsl_matrix_alloc((size_t)m->d, (size_t)m->d);
   o->eval = gsl_vector_alloc((size_t)m->d);
   o->ew = gsl_eigen_symm_alloc((size_t)m->d);
-  if (!o->u || !o->y || !o->ref_sign || !o->label || !o->v.alignment || !o->v.magnetization ||
+  if (!o->u || !o->y || !o->ref_sign || !o->label || (o->nforest > 1 && !o->forest) ||
+      !o->v.alignment || !o->v.magnetization ||
       !o->v.polarization || !o->v.cluster_mass || !o->C || !o->eval || !o->ew) {
     status = SPX_ENOMEM;
     goto cleanup;
@@ -237,28 +250,55 @@ int spx_obs_count_clusters(int n, int d, const double *x, double threshold, int 
   return finish_clusters(n, label, mass);
 }
 
+/* Pairs (i, j > i) of the rows [i0, i1) of the unit rows u: min inner product, close pairs
+ * united in the forest lab. */
+static double pairs_rows(const spx_obs *o, int i0, int i1, int *lab, double mn)
+{
+  const int n = o->m->n, d = o->m->d;
+  const double thr = o->cs.cluster_threshold;
+  for (int i = i0; i < i1; i++)
+    for (int j = i + 1; j < n; j++) {
+      double c = pair_cos(d, o->u, i, j, 1);
+      if (c < mn) mn = c;
+      if (c > thr) uf_union(lab, i, j);
+    }
+  return mn;
+}
+
+/* 0 if row i has a partner j > i in its component that is not close (label = roots). */
+static int row_tight(const spx_obs *o, int i, const int *label)
+{
+  const int n = o->m->n, d = o->m->d;
+  for (int j = i + 1; j < n; j++)
+    if (label[i] == label[j] && !(pair_cos(d, o->u, i, j, 1) > o->cs.cluster_threshold)) return 0;
+  return 1;
+}
+
 /* One pass over the pairs i < j of the unit rows u: min inner product and union-find edges;
  * then a pass over the pairs inside each component to check that it is a clique. */
 static void pairs_pass(spx_obs *o, double *min_inner, int *clusters, int *tight)
 {
-  int n = o->m->n, d = o->m->d;
-  double thr = o->cs.cluster_threshold, mn = 1.0;
-  int *label = o->label;
+  const int n = o->m->n, nf = o->nforest;
+  int *label = o->label, ok = 1;
+  double mn = 1.0;
   for (int i = 0; i < n; i++) label[i] = i;
-  for (int i = 0; i < n; i++)
-    for (int j = i + 1; j < n; j++) {
-      double c = pair_cos(d, o->u, i, j, 1);
-      if (c < mn) mn = c;
-      if (c > thr) uf_union(label, i, j);
-    }
-  *clusters = finish_clusters(n, label, o->v.cluster_mass);
-  *tight = 1;
-  for (int i = 0; i < n && *tight; i++)
-    for (int j = i + 1; j < n; j++)
-      if (label[i] == label[j] && !(pair_cos(d, o->u, i, j, 1) > thr)) {
-        *tight = 0;
-        break;
-      }
+  if (nf <= 1) {
+    mn = pairs_rows(o, 0, n, label, mn);
+    *clusters = finish_clusters(n, label, o->v.cluster_mass);
+    for (int i = 0; i < n && ok; i++) ok = row_tight(o, i, label);
+  } else {
+    for (long r = 0; r < (long)nf * n; r++) o->forest[r] = (int)(r % n);
+#pragma omp parallel for schedule(dynamic, 16) reduction(min : mn) num_threads(nf)
+    for (int i = 0; i < n; i++)
+      mn = pairs_rows(o, i, i + 1, o->forest + (long)omp_get_thread_num() * n, mn);
+    for (int t = 0; t < nf; t++) /* merge the forests (the components do not depend on it) */
+      for (int i = 0; i < n; i++) uf_union(label, i, uf_find(o->forest + (long)t * n, i));
+    *clusters = finish_clusters(n, label, o->v.cluster_mass);
+#pragma omp parallel for schedule(dynamic, 16) reduction(&& : ok) num_threads(nf)
+    for (int i = 0; i < n; i++)
+      if (ok) ok = row_tight(o, i, label);
+  }
+  *tight = ok;
   *min_inner = n > 1 ? mn : 1.0;
 }
 

@@ -151,6 +151,24 @@ static void rhs_reference(const spx_model *m, const double *x, double *f)
   free(F);
 }
 
+/* log E_beta = log((1/(2 beta)) sum_ij exp(beta <u_i, S u_j>)) on the renormalized rows u of x,
+ * straight from the definition (spec §3) in long double. */
+static double log_energy_direct(int n, int d, double beta, const double *S, const double *x)
+{
+  long double direct = 0.0L;
+  for (int i = 0; i < n; i++)
+    for (int j = 0; j < n; j++) {
+      double l = 0.0, ni = 0.0, nj = 0.0;
+      for (int a = 0; a < d; a++) {
+        ni += x[i * d + a] * x[i * d + a];
+        nj += x[j * d + a] * x[j * d + a];
+        for (int b = 0; b < d; b++) l += x[i * d + a] * S[a * d + b] * x[j * d + b];
+      }
+      direct += expl((long double)(beta * l / sqrt(ni * nj)));
+    }
+  return (double)logl(direct / (2.0L * (long double)beta));
+}
+
 static double max_abs(long len, const double *a)
 {
   double r = 0.0;
@@ -1222,6 +1240,17 @@ static int rhs_path(const spx_model *m, spx_kernel_path p, const double *x, doub
   return st;
 }
 
+/* log E at x through a kernel forced to path p; NaN if p was refused. */
+static double energy_path(const spx_model *m, spx_kernel_path p, const double *x)
+{
+  spx_kernel *k = NULL;
+  double e = NAN;
+  if (spx_kernel_create(m, &k) == SPX_OK && spx_kernel_set_path(k, p) == SPX_OK)
+    e = spx_kernel_log_energy(k, x);
+  spx_kernel_free(k);
+  return e;
+}
+
 static void test_paths(void)
 {
   enum { N = 77 }; /* 9 lanes of 8 and a tail of 5; 3 blocks of 32 rows in the BLAS path */
@@ -1395,25 +1424,9 @@ static void test_paths(void)
       spx_mat_goe(d, rng, S);
       spx_model *m = model_new(N, d, 1, 1.7, SPX_NORM_SA, 1, SPX_MASK_NONE, 1, S, S, 0);
       rand_state(N, d, 0.8, 1.3, x);
-      long double direct = 0.0L;
-      for (int i = 0; i < N; i++)
-        for (int j = 0; j < N; j++) {
-          double l = 0.0, ni = 0.0, nj = 0.0;
-          for (int a = 0; a < d; a++) {
-            ni += x[i * d + a] * x[i * d + a];
-            nj += x[j * d + a] * x[j * d + a];
-            for (int b = 0; b < d; b++) l += x[i * d + a] * S[a * d + b] * x[j * d + b];
-          }
-          direct += expl((long double)(1.7 * l / sqrt(ni * nj)));
-        }
-      double want = (double)logl(direct / (2.0L * 1.7L)), got[2] = {NAN, NAN};
+      double want = log_energy_direct(N, d, 1.7, S, x), got[2] = {NAN, NAN};
       const spx_kernel_path pp[2] = {SPX_KERNEL_BLAS, SPX_KERNEL_GENERIC};
-      for (int ip = 0; ip < 2 && m; ip++) {
-        spx_kernel *k = NULL;
-        if (spx_kernel_create(m, &k) == SPX_OK && spx_kernel_set_path(k, pp[ip]) == SPX_OK)
-          got[ip] = spx_kernel_log_energy(k, x);
-        spx_kernel_free(k);
-      }
+      for (int ip = 0; ip < 2 && m; ip++) got[ip] = energy_path(m, pp[ip], x);
       snprintf(name, sizeof name,
                "energy d=%d n=77: log E of blas3 and generic = direct sum (1e-13): %.15g", d, want);
       spx_test(fabs(got[0] - want) <= 1e-13 * fabs(want) &&
@@ -1598,6 +1611,25 @@ static void test_sym_path(void)
              "path sym_small: dissipation sum_i Z_i |f_i|^2 = that of the small path (rel 1e-13)",
              "%.17g vs %.17g", dsym, dsmall);
     spx_kernel_free(k);
+    spx_model_free(m);
+  }
+
+  /* The energy from the symmetric tiles = the direct double sum (1/(2 beta)) sum_ij
+   * exp(beta <u_i, A u_j>) (spec §3) and the small path's, n = 300 (3 tiles), rows off the sphere. */
+  {
+    const int n = 300, d = 3;
+    double S[9], got[2] = {NAN, NAN};
+    spx_mat_goe(d, rng, S);
+    spx_model *m = model_new(n, d, 1, 1.7, SPX_NORM_SA, 0, SPX_MASK_NONE, 1, S, S, 0);
+    rand_state(n, d, 0.8, 1.3, x);
+    const double want = log_energy_direct(n, d, 1.7, S, x);
+    const spx_kernel_path pp[2] = {SPX_KERNEL_SYM, SPX_KERNEL_SMALL};
+    for (int ip = 0; ip < 2 && m; ip++) got[ip] = energy_path(m, pp[ip], x);
+    snprintf(name, sizeof name,
+             "energy n=300 d=3 (plain projection, rows off the sphere): log E of sym_small and "
+             "small_d = direct sum (1e-13): %.15g", want);
+    spx_test(fabs(got[0] - want) <= 1e-13 * fabs(want) && fabs(got[1] - want) <= 1e-13 * fabs(want),
+             name, "sym_small %.15g, small_d %.15g", got[0], got[1]);
     spx_model_free(m);
   }
 

@@ -12,6 +12,7 @@
  *    speed from an RHS with known row norms, and the error paths.
  */
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -556,6 +557,83 @@ cleanup:
   spx_model_free(m);
 }
 
+/* The pair passes over threads (from 4e6 pairs on): n = 3000 in six tight clusters at +-e_1,
+ * +-e_2, +-e_3 (masses 1000 800 600 400 150 50, min inner product -1); then the same with the
+ * last 10 rows of the first cluster moved onto a chain 0.04 rad apart on the great circle from e_1
+ * towards (e_2 + e_3)/sqrt 2 (cos 0.04 > 0.999 > cos 0.08: neighbours only are linked, so the
+ * component keeps its 1000 rows and is not a clique). Counts, masses and the minimum come from the
+ * construction; 1 and 2 threads give the same values bitwise. */
+static void test_large_pairs(gsl_rng *rng)
+{
+  enum { N = 3000, D = 3, K = 6 };
+  const int size[K] = {1000, 800, 600, 400, 150, 50};
+  const double lam[D] = {1.0, 0.5, -0.5};
+  const double cen[K][D] = {{1, 0, 0}, {-1, 0, 0}, {0, 1, 0}, {0, -1, 0}, {0, 0, 1}, {0, 0, -1}};
+  const double gmin = -1.0;
+  double *x = malloc(sizeof(double) * N * D), *f = calloc((size_t)N * D, sizeof(double));
+  const int nthreads0 = omp_get_max_threads();
+  spx_model *m = make_model(N, D, NULL, lam, 1.0);
+  for (int chain = 0; chain < 2 && x && f && m; chain++) {
+    for (int i = 0, cl = 0, left = size[0]; i < N; i++) {
+      while (left == 0) left = size[++cl];
+      for (int l = 0; l < D; l++) x[i * D + l] = cen[cl][l] + gsl_ran_flat(rng, -1e-5, 1e-5);
+      left--;
+    }
+    if (chain) /* the last 10 rows of the first cluster leave it along a great circle */
+      for (int i = 0; i < 10; i++) {
+        const double t = 0.04 * (i + 1);
+        x[(999 - i) * D + 0] = cos(t);
+        x[(999 - i) * D + 1] = x[(999 - i) * D + 2] = sin(t) / sqrt(2.0);
+      }
+    int clusters[2] = {-1, -1}, masses_same = 1, ok = 1;
+    double mn[2] = {NAN, NAN};
+    spx_class cls[2] = {SPX_CLASS_UNCONVERGED, SPX_CLASS_UNCONVERGED};
+    int first_mass[2][K];
+    for (int tt = 0; tt < 2; tt++) {
+      spx_obs *o = NULL;
+      const spx_obs_values *v = NULL;
+      omp_set_num_threads(tt + 1);
+      if (spx_obs_create(m, &CS, &o) != SPX_OK || spx_obs_compute(o, NULL, 0, x, f, &v) != SPX_OK) {
+        ok = 0;
+      } else {
+        clusters[tt] = v->clusters;
+        mn[tt] = v->min_inner;
+        for (int a = 0; a < K; a++) first_mass[tt][a] = v->cluster_mass[a];
+        cls[tt] = spx_obs_classify(o, v).cls;
+      }
+      spx_obs_free(o);
+    }
+    omp_set_num_threads(nthreads0);
+    for (int a = 0; a < K; a++) masses_same &= first_mass[0][a] == first_mass[1][a];
+    if (!chain) {
+      int want_mass = 1;
+      for (int a = 0; a < K; a++) want_mass &= first_mass[1][a] == size[a];
+      spx_test(ok && clusters[1] == K && want_mass && fabs(mn[1] - gmin) < 1e-4 &&
+                   cls[1] == SPX_CLASS_CLUSTERED,
+               "n=3000, 2 threads: six tight clusters, masses 1000 800 600 400 150 50, min inner = "
+               "-1 (1e-4), classified clustered",
+               "clusters %d masses %d %d .. min %.6f want %.6f class %s", clusters[1],
+               first_mass[1][0], first_mass[1][1], mn[1], gmin, spx_class_name(cls[1]));
+    } else {
+      spx_test(ok && clusters[1] == K && first_mass[1][0] == 1000 && cls[1] == SPX_CLASS_UNCONVERGED,
+               "n=3000, 2 threads: a chain 0.04 rad apart stays in its cluster's component, which is "
+               "then not a clique: not clustered",
+               "clusters %d mass0 %d class %s", clusters[1], first_mass[1][0],
+               spx_class_name(cls[1]));
+    }
+    spx_test(ok && clusters[0] == clusters[1] && masses_same &&
+                 memcmp(&mn[0], &mn[1], sizeof(double)) == 0 && cls[0] == cls[1],
+             chain ? "n=3000 with a chain: 1 and 2 threads give the same clusters, masses, minimum "
+                     "(bitwise) and class"
+                   : "n=3000: 1 and 2 threads give the same clusters, masses, minimum (bitwise) and "
+                     "class",
+             "clusters %d/%d min %.17g/%.17g", clusters[0], clusters[1], mn[0], mn[1]);
+  }
+  spx_model_free(m);
+  free(x);
+  free(f);
+}
+
 int main(void)
 {
   gsl_rng *rng;
@@ -574,6 +652,7 @@ int main(void)
   test_asymmetric_energy(rng);
   test_errors();
   test_single();
+  test_large_pairs(rng);
   gsl_rng_free(rng);
   return spx_test_summary();
 }
