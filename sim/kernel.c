@@ -819,12 +819,13 @@ SYM_TILE_D(3)
 SYM_TILE_D(4)
 #undef SYM_TILE_D
 
-/* Row i of head h from the partial sums: z_i, s_i in block order; adds its term to Fi. */
-static void sym_row(spx_kernel *k, int h, int i, double *Fi, double *scratch)
+/* Row i after the tiles of head h: z_i, s_i from the partial sums in block order, its term of
+ * F_i and, after the last head, f_i = P F_i at fr + i d (fr = NULL: only z_i and its shift). */
+static void sym_row(spx_kernel *k, int h, int i, double *fr, double *scratch)
 {
   const long n = k->n;
   const int d = k->d;
-  double z = 0.0, s[4] = {0.0, 0.0, 0.0, 0.0}, shift = k->sshift[h];
+  double z = 0.0, s[4] = {0.0, 0.0, 0.0, 0.0}, shift = k->sshift[h], *Fi = k->F + i * d;
   for (int K = 0; K < k->snb; K++) {
     const double *p = k->part + ((long)K * n + i) * (d + 1);
     z += p[0];
@@ -835,11 +836,10 @@ static void sym_row(spx_kernel *k, int h, int i, double *Fi, double *scratch)
   k->zrow[h * n + i] = z;
   k->zsh[h * n + i] = shift;
   double c = head_coef(k->m, shift, z);
-  for (int a = 0; a < d; a++) Fi[a] += c * s[a];
+  for (int a = 0; a < d; a++) Fi[a] = (h == 0 ? 0.0 : Fi[a]) + c * s[a];
+  if (h == k->H - 1 && fr) row_project(k, i, Fi, fr + i * d);
 }
 
-/* Rows [i0, i1) (i0 < i1) of the RHS on the symmetric path; row i at fr + i d. fr = NULL: only
- * the normalizers zrow, zsh (the energy). */
 /* Tile t of head h, unless it touches none of the blocks [b0, b1] of the rows asked for. */
 static void sym_tile_at(spx_kernel *k, int h, int t, int b0, int b1, double *sl)
 {
@@ -848,17 +848,6 @@ static void sym_tile_at(spx_kernel *k, int h, int t, int b0, int b1, double *sl)
   if (k->d == 3) sym_tile_d3(k, h, bi, bj, sl);
   else if (k->d == 2) sym_tile_d2(k, h, bi, bj, sl);
   else sym_tile_d4(k, h, bi, bj, sl);
-}
-
-/* Row i after the tiles of head h: its term of F_i and, after the last head, f_i. */
-static void sym_row_at(spx_kernel *k, int h, int i, double *fr, double *sl)
-{
-  const int d = k->d;
-  double *Fi = k->F + (long)i * d;
-  if (h == 0)
-    for (int a = 0; a < d; a++) Fi[a] = 0.0;
-  sym_row(k, h, i, Fi, sl);
-  if (h == k->H - 1 && fr) row_project(k, i, Fi, fr + (long)i * d);
 }
 
 /* Rows [i0, i1) (i0 < i1) of the RHS on the symmetric path; row i at fr + i d. fr = NULL: only
@@ -877,7 +866,7 @@ static void sym_rhs(spx_kernel *k, int i0, int i1, double *fr)
                   * thread, and even a serialized parallel region allocates a team) */
     for (int h = 0; h < H; h++) {
       for (int t = 0; t < ntiles; t++) sym_tile_at(k, h, t, b0, b1, k->slots);
-      for (int i = i0; i < i1; i++) sym_row_at(k, h, i, fr, k->slots);
+      for (int i = i0; i < i1; i++) sym_row(k, h, i, fr, k->slots);
     }
     return;
   }
@@ -888,7 +877,7 @@ static void sym_rhs(spx_kernel *k, int i0, int i1, double *fr)
 #pragma omp for schedule(dynamic, 1)
       for (int t = 0; t < ntiles; t++) sym_tile_at(k, h, t, b0, b1, sl);
 #pragma omp for schedule(static)
-      for (int i = i0; i < i1; i++) sym_row_at(k, h, i, fr, sl);
+      for (int i = i0; i < i1; i++) sym_row(k, h, i, fr, sl);
     }
   }
 }
