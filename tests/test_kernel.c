@@ -70,6 +70,19 @@ static void rand_state(int n, int d, double rlo, double rhi, double *x)
   }
 }
 
+/* n unit rows e_1 + spread * N(0, I), renormalized: a cluster around e_1. */
+static void clustered_state(int n, int d, double spread, double *x)
+{
+  for (int i = 0; i < n; i++) {
+    double s = 0.0;
+    for (int a = 0; a < d; a++) {
+      x[i * d + a] = (a == 0 ? 1.0 : 0.0) + spread * gsl_ran_gaussian(rng, 1.0);
+      s += x[i * d + a] * x[i * d + a];
+    }
+    for (int a = 0; a < d; a++) x[i * d + a] /= sqrt(s);
+  }
+}
+
 /* A model with H heads whose matrices are A + h d d, V + h d d, finalized; NULL on failure. */
 static spx_model *model_new(int n, int d, int H, double beta, spx_normalization norm,
                             int norm_aware, spx_mask mask, int window, const double *A,
@@ -1389,14 +1402,7 @@ static void test_paths(void)
     double A[DL * DL] = {0}, V[DL * DL], x[NL * DL], f[NL * DL], fr[NL * DL];
     A[0 * DL + 1] = 1.0;
     rand_matrix(DL, V);
-    for (int i = 0; i < NL; i++) {
-      double s = 0.0;
-      for (int a = 0; a < DL; a++) {
-        x[i * DL + a] = (a == 0 ? 1.0 : 0.0) + 1e-3 * gsl_ran_gaussian(rng, 1.0);
-        s += x[i * DL + a] * x[i * DL + a];
-      }
-      for (int a = 0; a < DL; a++) x[i * DL + a] /= sqrt(s);
-    }
+    clustered_state(NL, DL, 1e-3, x);
     spx_model *m = model_new(NL, DL, 1, 2000.0, SPX_NORM_SA, 1, SPX_MASK_NONE, 1, A, V, 0);
     double worst = 0.0;
     for (int ip = 0; ip < 3 && m; ip++) {
@@ -1640,14 +1646,7 @@ static void test_sym_path(void)
     const int n = 260, d = 3, len = n * d;
     double Am[9] = {-1, 0, 0, 0, -1, 0, 0, 0, -1};
     rand_matrix(d, V);
-    for (int i = 0; i < n; i++) {
-      double s = 0.0;
-      for (int a = 0; a < d; a++) {
-        x[i * d + a] = (a == 0 ? 1.0 : 0.0) + 1e-2 * gsl_ran_gaussian(rng, 1.0);
-        s += x[i * d + a] * x[i * d + a];
-      }
-      for (int a = 0; a < d; a++) x[i * d + a] /= sqrt(s);
-    }
+    clustered_state(n, d, 1e-2, x);
     spx_model *m = model_new(n, d, 1, 400.0, SPX_NORM_SA, 1, SPX_MASK_NONE, 1, Am, V, 0);
     double r = NAN;
     if (m && rhs_path(m, SPX_KERNEL_SYM, x, f, NULL) == SPX_OK) {
