@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "flowhess.h"
 #include "gap.h"
 #include "output.h"
@@ -491,17 +492,10 @@ int spx_analyze_main(int argc, char **argv)
       force = 1;
     } else if (strcmp(s, "--quiet") == 0) {
       quiet = 1;
-    } else if (s[0] == '-' && s[1]) {
-      spx_error("analyze: unknown option \"%s\"; allowed: --set KEY=VALUE, --out DIR, --force, "
-                "--quiet, --help", s);
-      status = SPX_EINVAL;
-      goto cleanup;
-    } else if (!cfgpath) {
-      cfgpath = s;
     } else {
-      spx_error("analyze: more than one config given (\"%s\" and \"%s\")", cfgpath, s);
-      status = SPX_EINVAL;
-      goto cleanup;
+      SPX_TRY(spx_cli_positional("analyze", s,
+                                 "--set KEY=VALUE, --out DIR, --force, --quiet, --help", "config",
+                                 &cfgpath));
     }
   }
   if (!cfgpath) {

@@ -26,3 +26,18 @@ int spx_cli_option_value(int argc, char **argv, int *i, const char *const *opts,
   }
   return -1;
 }
+
+int spx_cli_positional(const char *cmd, const char *a, const char *allowed, const char *what,
+                       const char **input)
+{
+  if (a[0] == '-' && a[1]) {
+    spx_error("%s: unknown option \"%s\"; allowed: %s", cmd, a, allowed);
+    return SPX_EINVAL;
+  }
+  if (*input) {
+    spx_error("%s: more than one %s given (\"%s\" and \"%s\")", cmd, what, *input, a);
+    return SPX_EINVAL;
+  }
+  *input = a;
+  return SPX_OK;
+}

@@ -9,4 +9,10 @@
 int spx_cli_option_value(int argc, char **argv, int *i, const char *const *opts, int nopts,
                          const char *cmd, const char **val);
 
+/* An argument a that none of cmd's options matched: an unknown option (message listing `allowed`,
+ * the options of cmd), else the positional input of the command (its `what`: "config", "input"),
+ * stored in *input if none was given yet. Returns SPX_OK or SPX_EINVAL (message printed). */
+int spx_cli_positional(const char *cmd, const char *a, const char *allowed, const char *what,
+                       const char **input);
+
 #endif

@@ -355,17 +355,11 @@ int spx_stability_main(int argc, char **argv)
       force = 1;
     } else if (strcmp(a, "--quiet") == 0) {
       quiet = 1;
-    } else if (a[0] == '-' && a[1]) {
-      spx_error("stability: unknown option \"%s\"; allowed: --set KEY=VALUE, --out DIR, --force, "
-                "--splits LIST, --max-dim N, --quiet, --help", a);
-      status = SPX_EINVAL;
-      goto cleanup;
-    } else if (!cfgpath) {
-      cfgpath = a;
     } else {
-      spx_error("stability: more than one config given (\"%s\" and \"%s\")", cfgpath, a);
-      status = SPX_EINVAL;
-      goto cleanup;
+      SPX_TRY(spx_cli_positional("stability", a,
+                                 "--set KEY=VALUE, --out DIR, --force, --splits LIST, "
+                                 "--max-dim N, --quiet, --help",
+                                 "config", &cfgpath));
     }
   }
   if (!cfgpath) {

@@ -15,6 +15,7 @@
 #include <mpi.h>
 #endif
 
+#include "cli.h"
 #include "run.h"
 #include "status.h"
 #include "sweep_impl.h"
@@ -106,17 +107,11 @@ int spx_sweep_main(int argc, char **argv)
       opt.plots = 0;
     } else if (strcmp(a, "--list") == 0) {
       list = 1;
-    } else if (a[0] == '-' && a[1]) {
-      spx_error("sweep: unknown option \"%s\"; allowed: --set KEY=VALUE, --out DIR, --force, "
-                "--threads N, --quiet, --no-plots, --list, --help", a);
-      status = SPX_EINVAL;
-      goto cleanup;
-    } else if (!cfgpath) {
-      cfgpath = a;
     } else {
-      spx_error("sweep: more than one config given (\"%s\" and \"%s\")", cfgpath, a);
-      status = SPX_EINVAL;
-      goto cleanup;
+      SPX_TRY(spx_cli_positional("sweep", a,
+                                 "--set KEY=VALUE, --out DIR, --force, --threads N, --quiet, "
+                                 "--no-plots, --list, --help",
+                                 "config", &cfgpath));
     }
   }
   if (!cfgpath) {

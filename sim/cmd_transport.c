@@ -651,18 +651,11 @@ int spx_transport_main(int argc, char **argv)
     } else if (which == 4) w_opt = val;
     else if (strcmp(a, "--force") == 0) force = 1;
     else if (strcmp(a, "--quiet") == 0) quiet = 1;
-    else if (a[0] == '-' && a[1]) {
-      spx_error("transport: unknown option \"%s\"; allowed: --out DIR, --force, --quiet, --set "
-                "KEY=VALUE, --kind K, --n N, --w W, --help",
-                a);
-      status = SPX_EINVAL;
-      goto cleanup;
-    } else if (!src) src = a;
-    else {
-      spx_error("transport: more than one input given (\"%s\" and \"%s\")", src, a);
-      status = SPX_EINVAL;
-      goto cleanup;
-    }
+    else
+      SPX_TRY(spx_cli_positional("transport", a,
+                                 "--out DIR, --force, --quiet, --set KEY=VALUE, --kind K, --n N, "
+                                 "--w W, --help",
+                                 "input", &src));
   }
   spx_set_quiet(quiet);
   if (out && !*out) {

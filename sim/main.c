@@ -144,17 +144,10 @@ static int cmd_run(int argc, char **argv)
       force = 1;
     } else if (strcmp(a, "--quiet") == 0) {
       quiet = 1;
-    } else if (a[0] == '-' && a[1]) {
-      spx_error("run: unknown option \"%s\"; allowed: --set KEY=VALUE, --out DIR, --force, "
-                "--quiet, --resume DIR, --help", a);
-      status = SPX_EINVAL;
-      goto cleanup;
-    } else if (!cfgpath) {
-      cfgpath = a;
     } else {
-      spx_error("run: more than one config given (\"%s\" and \"%s\")", cfgpath, a);
-      status = SPX_EINVAL;
-      goto cleanup;
+      SPX_TRY(spx_cli_positional(
+          "run", a, "--set KEY=VALUE, --out DIR, --force, --quiet, --resume DIR, --help", "config",
+          &cfgpath));
     }
   }
   if (resume && spx_mpi_multi_rank()) {
