@@ -395,6 +395,27 @@ int spx_sweep_run_sets(spx_sweep *s, long point, int replica, const char *const 
 
 #define BAD(s, key, ...) spx_config_bad(sw->base, (s), (key), __VA_ARGS__)
 
+/* Every member of group g (the idx-th `what` of `key`) is one of members[0..nm); else the error
+ * names the member and lists those allowed. */
+static int check_members(spx_sweep *sw, const config_setting_t *g, const char *const *members,
+                         size_t nm, const char *key, const char *what, int idx)
+{
+  for (int i = 0; i < config_setting_length(g); i++) {
+    const config_setting_t *e = config_setting_get_elem(g, i);
+    int ok = 0;
+    for (size_t j = 0; j < nm; j++) ok |= strcmp(config_setting_name(e), members[j]) == 0;
+    if (ok) continue;
+    char allowed[256] = "";
+    for (size_t j = 0; j < nm; j++) {
+      size_t l = strlen(allowed);
+      snprintf(allowed + l, sizeof allowed - l, "%s%s", j ? ", " : "", members[j]);
+    }
+    return BAD(e, key, "%s %d: unknown member \"%s\"; allowed: %s", what, idx + 1,
+               config_setting_name(e), allowed);
+  }
+  return SPX_OK;
+}
+
 /* Text of one `values` entry: libconfig syntax for --set, and the TSV form. */
 static int value_texts(spx_sweep *sw, const config_setting_t *e, int ai, int k, spx_axis *ax)
 {
@@ -477,17 +498,9 @@ static int parse_axis(spx_sweep *sw, const config_setting_t *g, int ai, spx_axis
                "axis %d must be a group { param = \"model.beta\"; linspace = [0.5, 2.0]; "
                "count = 4; }",
                ai + 1);
-  for (int i = 0; i < config_setting_length(g); i++) {
-    const config_setting_t *e = config_setting_get_elem(g, i);
-    int ok = 0;
-    for (size_t j = 0; j < sizeof members / sizeof *members; j++)
-      ok |= strcmp(config_setting_name(e), members[j]) == 0;
-    if (!ok)
-      return BAD(e, "sweep.axes",
-                 "axis %d: unknown member \"%s\"; allowed: name, param, values, linspace, "
-                 "logspace, count, label",
-                 ai + 1, config_setting_name(e));
-  }
+  int status = check_members(sw, g, members, sizeof members / sizeof *members, "sweep.axes",
+                             "axis", ai);
+  if (status) return status;
   const config_setting_t *sp = config_setting_get_member(g, "param");
   const config_setting_t *sn = config_setting_get_member(g, "name");
   const config_setting_t *sl = config_setting_get_member(g, "label");
@@ -782,17 +795,9 @@ static int parse_figure(spx_sweep *sw, const config_setting_t *g, int fi, spx_fi
     return BAD(g, "sweep.figures",
                "figure %d must be a group { kind = \"heatmap\"; x = ...; y = ...; z = ...; }",
                fi + 1);
-  for (int i = 0; i < config_setting_length(g); i++) {
-    const config_setting_t *e = config_setting_get_elem(g, i);
-    int ok = 0;
-    for (size_t j = 0; j < sizeof members / sizeof *members; j++)
-      ok |= strcmp(config_setting_name(e), members[j]) == 0;
-    if (!ok)
-      return BAD(e, "sweep.figures",
-                 "figure %d: unknown member \"%s\"; allowed: kind, x, y, z, classes, metric, "
-                 "theory, logx, logy, file, title, max",
-                 fi + 1, config_setting_name(e));
-  }
+  status = check_members(sw, g, members, sizeof members / sizeof *members, "sweep.figures",
+                         "figure", fi);
+  if (status) return status;
   const config_setting_t *k = config_setting_get_member(g, "kind");
   const char *kind = k && config_setting_type(k) == CONFIG_TYPE_STRING
                          ? config_setting_get_string(k) : "";
